@@ -1,0 +1,81 @@
+import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { dataSourceOptions } from './config/data-source';
+import { Env } from './config/env';
+import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
+import { ApiKeyThrottlerGuard, RateLimitModule } from './common/http/rate-limit';
+import { QueueModule } from './common/queue/queue.module';
+import { WorkerRuntime } from './common/queue/worker-supervisor.service';
+import { ApiKeyGuard } from './modules/auth/api-key.guard';
+import { AuthModule } from './modules/auth/auth.module';
+import { HealthModule } from './modules/health/health.module';
+import { MaintenanceModule } from './modules/maintenance/maintenance.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+
+@Module({})
+class ConfigModule {
+  static register(env: Env, workers: boolean): DynamicModule {
+    return {
+      module: ConfigModule,
+      global: true,
+      providers: [
+        { provide: Env, useValue: env },
+        { provide: WorkerRuntime, useValue: new WorkerRuntime(workers) },
+      ],
+      exports: [Env, WorkerRuntime],
+    };
+  }
+}
+
+export interface AppOptions {
+  env: Env;
+  /** Run the BullMQ workers in this process. */
+  workers: boolean;
+}
+
+@Module({})
+export class AppModule {
+  static register({ env, workers }: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(env, workers),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: env.LOG_LEVEL,
+            // Fastify assigns the id (from X-Request-Id or a new UUID); logs reuse it.
+            genReqId: (req) => (req as { id?: string }).id ?? '',
+            customProps: () => ({ service: 'lifeline' }),
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            autoLogging: {
+              ignore: (req) => {
+                const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+                return url.startsWith('/health') || url.startsWith('/metrics');
+              },
+            },
+          },
+          forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+        }),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(env.DATABASE_URL, env.DB_POOL_SIZE),
+          migrations: [],
+          autoLoadEntities: true,
+        }),
+        QueueModule,
+        RateLimitModule,
+        AuthModule,
+        HealthModule,
+        MetricsModule,
+        MaintenanceModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Order matters: authenticate first, then rate-limit by the key it found.
+        { provide: APP_GUARD, useExisting: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { FastifyRequest } from 'fastify';
+import { AppModule } from './app.module';
+import type { Env } from './config/env';
+import { validationFailed } from './common/errors/validation';
+import { MetricsService } from './modules/metrics/metrics.service';
+
+export const API_PREFIX = 'api/v1';
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The HTTP app, configured exactly as `node dist/main.js` serves it (tests boot this too). */
+export async function createApp(
+  env: Env,
+  options: { workers: boolean; bufferLogs?: boolean },
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    // Keep a caller's X-Request-Id (if sane) so one id follows a request across services.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register({ env, workers: options.workers }),
+    adapter,
+    { bufferLogs: options.bufferLogs ?? true },
+  );
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: validationFailed,
+    }),
+  );
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}
+
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Lifeline API')
+    .setDescription(
+      "Tracks medical supply aid from a country's request to the goods in its hands, and keeps " +
+        'the 96-hour request-to-dispatch promise measurable. Every /api/v1 route needs ' +
+        '`Authorization: Bearer <api key>`; errors are RFC 9457 problem details.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (ll_...)' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** Stops the process gracefully on SIGTERM/SIGINT, or anyway after the timeout. */
+export function closeOnSignals(
+  app: INestApplicationContext,
+  env: Env,
+  log: (m: string) => void,
+): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    log(`${signal} received: finishing in-flight work, then exiting`);
+    setTimeout(() => {
+      log(`Shutdown took longer than ${env.SHUTDOWN_TIMEOUT_SECONDS} s: exiting now`);
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        log(`Shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

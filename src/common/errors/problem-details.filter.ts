@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from './domain-error';
+import { codeForStatus, ERROR_STATUS, ERROR_TITLE, type ErrorCode } from './error-codes';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: ErrorCode;
+  [member: string]: unknown;
+}
+
+export function problemType(code: ErrorCode): string {
+  return `https://lifeline.dev/problems/${code.replaceAll('_', '-')}`;
+}
+
+/** Builds the RFC 9457 document for anything thrown while handling a request. */
+export function toProblem(exception: unknown, instance?: string): ProblemDocument {
+  if (exception instanceof DomainError) {
+    const status = ERROR_STATUS[exception.code];
+    return {
+      type: problemType(exception.code),
+      title: ERROR_TITLE[exception.code],
+      status,
+      detail: exception.message,
+      instance,
+      code: exception.code,
+      ...exception.details,
+    };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = codeForStatus(status);
+    const body = exception.getResponse();
+    const message =
+      typeof body === 'string'
+        ? body
+        : typeof (body as { message?: unknown }).message === 'string'
+          ? (body as { message: string }).message
+          : exception.message;
+    return {
+      type: problemType(code),
+      title: ERROR_TITLE[code],
+      status,
+      detail: message,
+      instance,
+      code,
+    };
+  }
+  return {
+    type: problemType('internal_error'),
+    title: ERROR_TITLE.internal_error,
+    status: 500,
+    detail: 'An unexpected error occurred.',
+    instance,
+    code: 'internal_error',
+  };
+}
+
+/** The one filter: every error leaves the API as application/problem+json. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = toProblem(exception, request?.url);
+    if (problem.status >= 500) {
+      const errorId = randomUUID();
+      problem.errorId = errorId;
+      if (!(exception instanceof HttpException) || problem.status === 500) {
+        this.logger.error(
+          { err: exception, errorId, requestId: request?.id },
+          `Unhandled error ${errorId}`,
+        );
+      }
+    }
+    if (reply.sent) return;
+    reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+}

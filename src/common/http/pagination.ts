@@ -1,0 +1,64 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DomainError } from '../errors/domain-error';
+
+export const MAX_PAGE_SIZE = 200;
+
+export class PageQueryDto {
+  /** How many items to return (1-200). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit: number = 50;
+
+  /** The `nextCursor` of the previous page. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Keyset position: opaque to clients, so its shape may change without breaking them. */
+export function encodeCursor(position: (string | number)[]): string {
+  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === arity &&
+      value.every((v) => typeof v === 'string' || typeof v === 'number')
+    ) {
+      return value;
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('validation_failed', 'cursor: is not a cursor this API returned', {
+    errors: [{ field: 'cursor', messages: ['is not a cursor this API returned'] }],
+  });
+}
+
+/** Builds a page from `limit + 1` fetched rows. */
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  position: (row: R) => (string | number)[],
+): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return {
+    data: kept.map(map),
+    nextCursor: more ? encodeCursor(position(kept[kept.length - 1])) : null,
+  };
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { JobItem } from './jobs';
+
+export interface OutboxRow {
+  id: string;
+  queue: string;
+  jobName: string;
+  jobId: string | null;
+  payload: unknown;
+  runAt: Date | null;
+}
+
+export interface NewOutboxRow {
+  queue: string;
+  item: JobItem;
+  jobId?: string;
+  runAt?: Date;
+}
+
+/** The only place that speaks SQL to the outbox table. */
+@Injectable()
+export class OutboxRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async insert(manager: EntityManager, rows: NewOutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO outbox (queue, job_name, job_id, payload, run_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[])`,
+      [
+        rows.map((r) => r.queue),
+        rows.map((r) => r.item.name),
+        rows.map((r) => r.jobId ?? null),
+        rows.map((r) => JSON.stringify(r.item.data)),
+        rows.map((r) => r.runAt?.toISOString() ?? null),
+      ],
+    );
+  }
+
+  /**
+   * Locks up to `limit` unsent rows (other relays skip them), hands them to `send`, and marks
+   * them sent in the same transaction. If `send` throws, nothing is marked and the rows wait.
+   */
+  async relayBatch(limit: number, send: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: OutboxRow[] = await manager.query(
+        `SELECT id, queue, job_name AS "jobName", job_id AS "jobId", payload, run_at AS "runAt"
+           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      if (rows.length === 0) return 0;
+      await send(rows);
+      await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
+      return rows.length;
+    });
+  }
+
+  async recordFailure(error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = left($1, 1000)
+        WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1000)`,
+      [error],
+    );
+  }
+
+  async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS count,
+              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestAgeSeconds"
+         FROM outbox WHERE sent_at IS NULL`,
+    );
+    return row;
+  }
+
+  async purgeSent(olderThanHours: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => $1)`,
+      [olderThanHours],
+    );
+    return result[1];
+  }
+}

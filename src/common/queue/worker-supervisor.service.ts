@@ -1,0 +1,190 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { Worker, type Job } from 'bullmq';
+import { Env } from '../../config/env';
+import { JOB_QUEUE, JOB_SCHEDULES, type QueueName } from './jobs';
+import { Processor, type QueueProcessor } from './processor.decorator';
+import { QueueRegistry } from './queue-registry.service';
+
+/** Whether this process consumes jobs: `node dist/worker.js`, or the API unless WORKERS=off. */
+export class WorkerRuntime {
+  constructor(readonly enabled: boolean) {}
+}
+
+interface Supervised {
+  queue: QueueName;
+  processor: QueueProcessor<QueueName>;
+  worker: Worker;
+  /** Jobs this worker is running now. */
+  active: number;
+  /** When the worker last started, finished or was created. */
+  lastProgressAt: number;
+  /** When its blocking connection dropped without a `ready` since. */
+  disconnectedAt?: number;
+  restarts: number;
+}
+
+const CONCURRENCY = 8;
+const TICK_MS = 2_000;
+
+/**
+ * Runs one BullMQ worker per queue and keeps it alive. BullMQ workers have stopped silently
+ * after a Redis restart before (a blocking client stuck reconnecting, isRunning() still true),
+ * so the supervisor does not trust them: a worker that is not running, whose connection stays
+ * down, or that idles while its queue holds jobs older than WORKER_STALL_SECONDS, is closed
+ * and replaced. It also re-upserts the job schedulers each minute, so a Redis that lost its
+ * data gets them back.
+ */
+@Injectable()
+export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Workers');
+  private readonly workers = new Map<QueueName, Supervised>();
+  private timer?: NodeJS.Timeout;
+  private lastSchedulesAt = 0;
+  private stopping = false;
+  private ticking = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly runtime: WorkerRuntime,
+    private readonly discovery: DiscoveryService,
+    private readonly queues: QueueRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runtime.enabled) return;
+    for (const wrapper of this.discovery.getProviders({ metadataKey: Processor.KEY })) {
+      const queue = this.discovery.getMetadataByDecorator(Processor, wrapper) as QueueName;
+      this.start(queue, wrapper.instance as QueueProcessor<QueueName>);
+    }
+    const missing = [...new Set(Object.values(JOB_QUEUE))].filter((q) => !this.workers.has(q));
+    if (missing.length > 0) throw new Error(`No processor for queue(s): ${missing.join(', ')}`);
+    void this.upsertSchedules();
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Waits for jobs in flight, then closes every worker. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.workers.values()].map((s) => s.worker.close()));
+  }
+
+  /** Restarts, per queue, since this process started. */
+  restarts(): Record<string, number> {
+    return Object.fromEntries([...this.workers].map(([q, s]) => [q, s.restarts]));
+  }
+
+  private start(queue: QueueName, processor: QueueProcessor<QueueName>, restarts = 0): void {
+    const worker = new Worker(queue, (job: Job) => this.run(queue, job), {
+      // Workers block on Redis and must keep retrying: BullMQ needs maxRetriesPerRequest null.
+      connection: {
+        url: this.env.REDIS_URL,
+        maxRetriesPerRequest: null,
+        connectTimeout: 5_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+      prefix: this.env.QUEUE_PREFIX,
+      concurrency: CONCURRENCY,
+      autorun: true,
+    });
+    const supervised: Supervised = {
+      queue,
+      processor,
+      worker,
+      active: 0,
+      lastProgressAt: Date.now(),
+      restarts,
+    };
+    worker.on('error', (error) => this.logger.debug(`Worker ${queue}: ${error.message}`));
+    worker.on('ioredis:close', () => {
+      supervised.disconnectedAt ??= Date.now();
+    });
+    worker.on('ready', () => {
+      supervised.disconnectedAt = undefined;
+    });
+    worker.on('failed', (job, error) =>
+      this.logger.warn(`Job ${queue}/${job?.name} ${job?.id} failed: ${error.message}`),
+    );
+    this.workers.set(queue, supervised);
+  }
+
+  private async run(queue: QueueName, job: Job): Promise<unknown> {
+    const supervised = this.workers.get(queue);
+    if (!supervised) throw new Error(`No worker for ${queue}`);
+    supervised.active += 1;
+    supervised.lastProgressAt = Date.now();
+    try {
+      return await supervised.processor.process(job as never);
+    } finally {
+      supervised.active -= 1;
+      supervised.lastProgressAt = Date.now();
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping || this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const supervised of this.workers.values()) {
+        const reason = await this.stallReason(supervised);
+        if (reason) await this.restart(supervised, reason);
+      }
+      if (Date.now() - this.lastSchedulesAt > 60_000) await this.upsertSchedules();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async stallReason(s: Supervised): Promise<string | undefined> {
+    const stallMs = this.env.WORKER_STALL_SECONDS * 1000;
+    if (!s.worker.isRunning()) return 'it stopped running';
+    if (s.disconnectedAt && Date.now() - s.disconnectedAt > stallMs) {
+      return `its Redis connection has been down for ${Math.round((Date.now() - s.disconnectedAt) / 1000)} s`;
+    }
+    if (s.active > 0 || Date.now() - s.lastProgressAt < stallMs) return undefined;
+    try {
+      const [oldest] = await this.queues.get(s.queue).getJobs(['wait'], 0, 0, true);
+      const waitingMs = oldest ? Date.now() - (oldest.timestamp + (oldest.delay ?? 0)) : 0;
+      if (waitingMs > stallMs) {
+        return `job ${oldest.id} has waited ${Math.round(waitingMs / 1000)} s while it idled`;
+      }
+    } catch {
+      // Redis unreachable from here too: nothing to conclude yet.
+    }
+    return undefined;
+  }
+
+  private async restart(s: Supervised, reason: string): Promise<void> {
+    this.logger.warn(`Restarting the ${s.queue} worker: ${reason}`);
+    this.workers.delete(s.queue);
+    this.start(s.queue, s.processor, s.restarts + 1);
+    // The old worker's jobs, if any, are released by BullMQ's stalled-job check.
+    await Promise.race([s.worker.close(true), new Promise((r) => setTimeout(r, 5_000))]).catch(
+      () => undefined,
+    );
+  }
+
+  private async upsertSchedules(): Promise<void> {
+    try {
+      for (const schedule of JOB_SCHEDULES) {
+        await this.queues
+          .get(JOB_QUEUE[schedule.item.name])
+          .upsertJobScheduler(
+            schedule.id,
+            { every: schedule.everyMs },
+            { name: schedule.item.name, data: schedule.item.data },
+          );
+      }
+      this.lastSchedulesAt = Date.now();
+    } catch (error) {
+      this.logger.debug(`Job schedulers not upserted yet: ${(error as Error).message}`);
+    }
+  }
+}

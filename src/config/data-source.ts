@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { validateEnv } from './env';
+
+/** Where compiled migrations live: `dist/migrations` beside `dist/config`. */
+export const MIGRATIONS_GLOB = join(__dirname, '..', 'migrations', '[0-9]*-*.js');
+
+export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    // Entities are listed by each feature module (autoLoadEntities); the CLI needs none.
+    entities: [],
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    poolSize,
+    extra: { connectionTimeoutMillis: 5_000, application_name: 'lifeline' },
+  };
+}
+
+/** The data source the migration CLI uses; the app builds the same options in AppModule. */
+export default new DataSource(dataSourceOptions(validateEnv(process.env).DATABASE_URL));

@@ -1,0 +1,116 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/** Every environment variable Lifeline reads, validated once at start. */
+export class Env {
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/lifeline';
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'must be at least 24 characters' })
+  ADMIN_API_KEY?: string;
+
+  /** `on`: the API process also runs the workers; `off`: HTTP only. */
+  @IsIn(['on', 'off'])
+  WORKERS: 'on' | 'off' = 'on';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DB_MIGRATE_ON_START = true;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = false;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  /** Prefix of every BullMQ key in Redis; lets several Lifelines share one Redis. */
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ or -' })
+  QUEUE_PREFIX = 'lifeline';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DB_POOL_SIZE = 10;
+
+  /** Requests per minute allowed to one API key (or one address, before authentication). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE = 1200;
+
+  /** Seconds a graceful shutdown may take before the process exits anyway. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  SHUTDOWN_TIMEOUT_SECONDS = 25;
+
+  /** A queue whose oldest waiting job is this old while its worker idles gets a new worker. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  WORKER_STALL_SECONDS = 10;
+}
+
+export class EnvValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvValidationError';
+  }
+}
+
+/** Validates the environment; throws an EnvValidationError naming every bad variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const known = Object.keys(new Env());
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([key, value]) => known.includes(key) && value !== ''),
+  );
+  const env = plainToInstance(Env, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    throw new EnvValidationError(
+      errors.map((e) => {
+        const value = e.property === 'ADMIN_API_KEY' ? '(hidden)' : JSON.stringify(e.value);
+        return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+      }),
+    );
+  }
+  return env;
+}

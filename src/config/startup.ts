@@ -1,0 +1,54 @@
+import { type Env, EnvValidationError, validateEnv } from './env';
+import { checkRedis, ensureDatabase, ServiceUnreachableError } from './preflight';
+
+/** Writes one JSON log line before the app logger exists (same shape as pino's). */
+export function bootLog(level: 'info' | 'error', msg: string, extra: object = {}): void {
+  const line = JSON.stringify({
+    level: level === 'error' ? 50 : 30,
+    time: Date.now(),
+    service: 'lifeline',
+    msg,
+    ...extra,
+  });
+  (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/** Validates the environment, or exits 1 with every bad variable named. */
+export function loadEnvOrExit(): Env {
+  try {
+    return validateEnv(process.env);
+  } catch (error) {
+    if (error instanceof EnvValidationError) {
+      bootLog('error', error.message, { problems: error.problems });
+      process.stderr.write(`\n${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const PREFLIGHT_BUDGET_MS = 8_000;
+
+/**
+ * PostgreSQL and Redis must answer within 10 s of start, or the process exits 1 naming the
+ * missing service and how to start it. Creates the database if it does not exist yet.
+ */
+export async function preflightOrExit(env: Env): Promise<void> {
+  const timer = setTimeout(() => {
+    fail('PostgreSQL or Redis did not answer within 8 s. Is `docker compose up -d` running?');
+  }, PREFLIGHT_BUDGET_MS);
+  try {
+    await Promise.all([ensureDatabase(env.DATABASE_URL), checkRedis(env.REDIS_URL)]);
+  } catch (error) {
+    if (error instanceof ServiceUnreachableError) fail(error.message);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function fail(message: string): never {
+  bootLog('error', message);
+  process.stderr.write(`\n${message}\nWith Docker: docker compose up -d postgres redis\n`);
+  process.exit(1);
+}

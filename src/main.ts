@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { createApp, closeOnSignals } from './app';
+import { runMigrations } from './config/migrate';
+import { bootLog, loadEnvOrExit, preflightOrExit } from './config/startup';
+
+/** HTTP API, plus the workers unless WORKERS=off. */
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  const env = loadEnvOrExit();
+  await preflightOrExit(env);
+  if (env.DB_MIGRATE_ON_START) {
+    const applied = await runMigrations(env.DATABASE_URL);
+    if (applied.length > 0) bootLog('info', `Applied migrations: ${applied.join(', ')}`);
+  }
+  const app = await createApp(env, { workers: env.WORKERS === 'on' });
+  closeOnSignals(app, env, (m) => bootLog('info', m));
+  await app.listen({ port: env.PORT, host: env.HOST });
+  bootLog('info', `Lifeline API listening on ${await app.getUrl()}`, {
+    workers: env.WORKERS,
+    startupMs: Math.round(performance.now() - startedAt),
+    docs: '/docs',
+  });
+}
+
+main().catch((error: Error) => {
+  bootLog('error', `Lifeline failed to start: ${error.message}`, { stack: error.stack });
+  process.exit(1);
+});

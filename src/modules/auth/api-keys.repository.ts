@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { ApiKey } from './api-key.entity';
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+
+  async insert(key: Omit<ApiKey, 'id' | 'createdAt' | 'revokedAt' | 'revokedBy'>): Promise<ApiKey> {
+    const saved = await this.keys.save(
+      this.keys.create({ ...key, revokedAt: null, revokedBy: null }),
+    );
+    return this.findById(saved.id) as Promise<ApiKey>;
+  }
+
+  /** The live (not revoked) key with this hash. */
+  findActiveByHash(hash: Buffer): Promise<Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null> {
+    return this.keys
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.role', 'k.carrierId'])
+      .where('k.key_hash = :hash AND k.revoked_at IS NULL', { hash })
+      .getOne();
+  }
+
+  findById(id: string): Promise<ApiKey | null> {
+    return this.keys.findOneBy({ id });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  list(limit: number, after?: { createdAt: string; id: string }): Promise<ApiKey[]> {
+    const query = this.keys
+      .createQueryBuilder('k')
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(limit);
+    if (after) {
+      query.where('(k.created_at, k.id) < (:createdAt::timestamptz, :id::uuid)', after);
+    }
+    return query.getMany();
+  }
+
+  /** Revokes a live key; false when it does not exist or was already revoked. */
+  async revoke(id: string, by: string): Promise<boolean> {
+    const result = await this.keys
+      .createQueryBuilder()
+      .update(ApiKey)
+      .set({ revokedAt: () => 'now()', revokedBy: by })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+}

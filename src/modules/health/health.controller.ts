@@ -1,0 +1,76 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import {
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { QueueRegistry } from '../../common/queue/queue-registry.service';
+import { Public } from '../auth/auth.decorators';
+
+const SERVICE_NAMES: Record<string, string> = { postgresql: 'PostgreSQL', redis: 'Redis' };
+
+interface ReadinessReport {
+  status: string;
+  detail?: string;
+  [key: string]: unknown;
+}
+
+@ApiTags('health')
+@Controller('health')
+@Public()
+@SkipThrottle()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly queues: QueueRegistry,
+  ) {}
+
+  /** The process is up (it checks nothing else). */
+  @Get('live')
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** PostgreSQL and Redis both answer; 503 names the one that does not. */
+  @Get('ready')
+  @ApiOkResponse({ schema: { example: { status: 'ok', info: { postgresql: { status: 'up' } } } } })
+  @ApiServiceUnavailableResponse({
+    schema: {
+      example: {
+        status: 'error',
+        detail: 'Redis is unreachable',
+        error: { redis: { status: 'down', message: 'Connection is closed.' } },
+      },
+    },
+  })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessReport> {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('postgresql').withTimeout(2_000),
+        () =>
+          this.indicators
+            .check('redis')
+            .attempt(async () => {
+              await this.queues.connection.ping();
+            })
+            .withTimeout(2_000),
+      ]);
+    } catch (error) {
+      const report = (error as { getResponse?: () => unknown }).getResponse?.() as
+        (ReadinessReport & { error?: Record<string, unknown> }) | undefined;
+      if (!report?.error) throw error;
+      reply.status(HttpStatus.SERVICE_UNAVAILABLE);
+      const down = Object.keys(report.error).map((key) => SERVICE_NAMES[key] ?? key);
+      return {
+        ...report,
+        detail: `${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} unreachable`,
+      };
+    }
+  }
+}

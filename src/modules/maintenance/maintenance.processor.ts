@@ -1,0 +1,22 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { QueueJob } from '../../common/queue/jobs';
+import { OutboxRepository } from '../../common/queue/outbox.repository';
+import { Processor, type QueueProcessor } from '../../common/queue/processor.decorator';
+
+@Injectable()
+@Processor('maintenance')
+export class MaintenanceProcessor implements QueueProcessor<'maintenance'> {
+  private readonly logger = new Logger('Maintenance');
+
+  constructor(private readonly outbox: OutboxRepository) {}
+
+  async process(job: QueueJob<'maintenance'>): Promise<unknown> {
+    switch (job.name) {
+      case 'purge-outbox': {
+        const purged = await this.outbox.purgeSent(job.data.retentionHours);
+        if (purged > 0) this.logger.log(`Purged ${purged} relayed outbox rows`);
+        return { purged };
+      }
+    }
+  }
+}

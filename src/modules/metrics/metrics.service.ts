@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { OutboxRepository } from '../../common/queue/outbox.repository';
+import { QueueRegistry } from '../../common/queue/queue-registry.service';
+import { WorkerSupervisor } from '../../common/queue/worker-supervisor.service';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+
+/**
+ * Prometheus metrics. Each app instance owns its registry, so two apps in one process (tests)
+ * never share or double-register a metric.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+
+  constructor(queues: QueueRegistry, outbox: OutboxRepository, workers: WorkerSupervisor) {
+    collectDefaultMetrics({ register: this.registry });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'lifeline_queue_jobs',
+      help: 'BullMQ jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const queue of queues.all()) {
+          const counts = await queue.getJobCounts(...JOB_STATES).catch(() => undefined);
+          if (!counts) continue;
+          for (const state of JOB_STATES)
+            this.set({ queue: queue.name, state }, counts[state] ?? 0);
+        }
+      },
+    });
+    const backlog = () => outbox.backlog().catch(() => ({ count: NaN, oldestAgeSeconds: NaN }));
+    new Gauge({
+      name: 'lifeline_outbox_backlog',
+      help: 'Outbox rows committed but not yet relayed to Redis',
+      registers: [this.registry],
+      async collect() {
+        this.set((await backlog()).count);
+      },
+    });
+    new Gauge({
+      name: 'lifeline_outbox_oldest_age_seconds',
+      help: 'Age of the oldest outbox row not yet relayed to Redis',
+      registers: [this.registry],
+      async collect() {
+        this.set((await backlog()).oldestAgeSeconds);
+      },
+    });
+    new Counter({
+      name: 'lifeline_worker_restarts_total',
+      help: 'Workers the supervisor replaced because they stalled',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [queue, n] of Object.entries(workers.restarts())) this.inc({ queue }, n);
+      },
+    });
+  }
+}
