@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import type { Env } from './config/env';
 import { validationFailed } from './common/errors/validation';
 import { MetricsService } from './modules/metrics/metrics.service';
+import openApiMetadata from './metadata';
 
 export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -17,7 +18,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The HTTP app, configured exactly as `node dist/main.js` serves it (tests boot this too). */
 export async function createApp(
   env: Env,
-  options: { workers: boolean; bufferLogs?: boolean },
+  options: { workers: boolean },
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -31,7 +32,7 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register({ env, workers: options.workers }),
     adapter,
-    { bufferLogs: options.bufferLogs ?? true },
+    { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
@@ -61,12 +62,14 @@ export async function createApp(
     );
   });
 
-  setupOpenApi(app);
+  await setupOpenApi(app);
   await app.init();
   return app;
 }
 
-export function setupOpenApi(app: NestFastifyApplication): void {
+export async function setupOpenApi(app: NestFastifyApplication): Promise<void> {
+  // DTO schemas come from the swagger plugin's metadata (scripts/generate-openapi-metadata.mjs).
+  await SwaggerModule.loadPluginMetadata(openApiMetadata);
   const config = new DocumentBuilder()
     .setTitle('Lifeline API')
     .setDescription(

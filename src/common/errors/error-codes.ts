@@ -39,6 +39,8 @@ export const ERROR_TITLE = {
 
 /** The error code an HTTP status falls back to when something other than a DomainError failed. */
 export function codeForStatus(status: number): ErrorCode {
+  // A framework 400 (bad JSON, bad header) is about the request's form, not its fields.
+  if (status === 400) return 'malformed_request';
   const found = (Object.entries(ERROR_STATUS) as [ErrorCode, number][]).find(
     ([, s]) => s === status,
   );

@@ -1,0 +1,51 @@
+/** Unit specs beside the code; integration and e2e suites under test/, on real PostgreSQL and Redis. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
+      target: 'es2023',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j)s$': swc },
+  // Nest 12, content-disposition 3 and cookie 2 ship ESM only: transform them too.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(?:@nestjs|content-disposition|cookie)/|.*/node_modules/(?:content-disposition|cookie)/)',
+  ],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // src/metadata.ts imports siblings as .js (ESM style); resolve them to the .ts sources.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFiles: ['reflect-metadata'],
+};
+
+module.exports = {
+  ...common,
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
+      setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
+      testTimeout: 60_000,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};

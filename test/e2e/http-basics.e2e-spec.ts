@@ -1,0 +1,134 @@
+import { bearer, bootApp, type TestApp } from '../helpers/app';
+
+const PROBLEM = /^application\/problem\+json/;
+
+describe('HTTP basics', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await bootApp({}, { workers: false });
+  });
+  afterAll(() => t.close());
+
+  it('refuses an unknown field with 400 naming it, and writes nothing', async () => {
+    const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM api_keys`);
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: 'feed', role: 'viewer', colour: 'blue' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.body).toMatchObject({
+      type: 'https://lifeline.dev/problems/validation-failed',
+      title: 'The request is not valid',
+      status: 400,
+      code: 'validation_failed',
+      errors: [{ field: 'colour', messages: ['is not a known field'] }],
+    });
+    expect(res.body.detail).toContain('colour');
+    const after = await t.dataSource.query(`SELECT count(*)::int AS n FROM api_keys`);
+    expect(after[0].n).toBe(before[0].n);
+  });
+
+  it('names every invalid field at once', async () => {
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: '', role: 'pilot' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['name', 'role']);
+  });
+
+  it('answers 413 problem+json to a body over 1 MiB', async () => {
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10), role: 'viewer' }));
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.body).toMatchObject({ status: 413, code: 'payload_too_large' });
+  });
+
+  it('answers 400 problem+json to malformed JSON', async () => {
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .set('content-type', 'application/json')
+      .send('{"name": "x",');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.body.code).toBe('malformed_request');
+  });
+
+  it('answers 415 problem+json to a body that is not JSON', async () => {
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .set('content-type', 'application/xml')
+      .send('<key/>');
+    expect(res.status).toBe(415);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.body.code).toBe('unsupported_media_type');
+  });
+
+  it('answers 404 problem+json to an unknown route', async () => {
+    const res = await t.http.get('/api/v1/nothing-here').set(bearer(t.adminKey));
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.body.code).toBe('not_found');
+  });
+
+  it('refuses a page size over the bound, naming limit', async () => {
+    const res = await t.http.get('/api/v1/api-keys?limit=5000').set(bearer(t.adminKey));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].field).toBe('limit');
+  });
+
+  it('gives every response a request id, keeping a sane one the caller sent', async () => {
+    const generated = await t.http.get('/health/live');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await t.http.get('/health/live').set('x-request-id', 'carrier-feed-42');
+    expect(kept.headers['x-request-id']).toBe('carrier-feed-42');
+    const replaced = await t.http.get('/health/live').set('x-request-id', 'bad id with spaces');
+    expect(replaced.headers['x-request-id']).not.toBe('bad id with spaces');
+  });
+
+  it('serves the OpenAPI document, with every /api/v1 operation secured and documented', async () => {
+    const res = await t.http.get('/docs-json');
+    expect(res.status).toBe(200);
+    const paths = res.body.paths as Record<
+      string,
+      Record<string, { security?: unknown[]; responses: object }>
+    >;
+    const operations = Object.entries(paths)
+      .filter(([path]) => path.startsWith('/api/v1/'))
+      .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method, op })));
+    expect(operations.length).toBeGreaterThanOrEqual(4);
+    for (const { op } of operations) {
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403']));
+    }
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/health/live', '/health/ready', '/metrics']),
+    );
+    const schema = res.body.components.schemas.CreateApiKeyDto;
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'role']));
+    const ui = await t.http.get('/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+
+  it('exposes Prometheus metrics: HTTP latency, queue depths and outbox backlog', async () => {
+    await t.http.get('/api/v1/api-keys').set(bearer(t.adminKey));
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(
+      /http_request_duration_seconds_bucket\{.*route="\/api\/v1\/api-keys".*\}/,
+    );
+    expect(res.text).toMatch(/lifeline_queue_jobs\{queue="maintenance",state="waiting"\} \d+/);
+    expect(res.text).toMatch(/lifeline_outbox_backlog \d+/);
+    expect(res.text).toContain('process_resident_memory_bytes');
+  });
+});
