@@ -125,13 +125,14 @@ describe('API keys and roles', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t.http
-        .get('/api/v1/api-keys')
-        .query(cursor ? { limit: 2, cursor } : { limit: 2 })
-        .set(bearer(t.adminKey));
+      const res: { status: number; body: { data: { id: string }[]; nextCursor: string | null } } =
+        await t.http
+          .get('/api/v1/api-keys')
+          .query(cursor ? { limit: 2, cursor } : { limit: 2 })
+          .set(bearer(t.adminKey));
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
-      seen.push(...res.body.data.map((k: { id: string }) => k.id));
+      seen.push(...res.body.data.map((k) => k.id));
       cursor = res.body.nextCursor;
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
