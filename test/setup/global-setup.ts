@@ -34,6 +34,7 @@ export default async function globalSetup(config: { maxWorkers: number }): Promi
   } catch (error) {
     throw new Error(
       `Test setup could not prepare PostgreSQL at ${TEST_PG_URL}: ${(error as Error).message}`,
+      { cause: error },
     );
   } finally {
     await admin.end();
