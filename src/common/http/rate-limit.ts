@@ -1,28 +1,24 @@
-import { Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ThrottlerGuard, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { Env } from '../../config/env';
 import type { Principal } from '../../modules/auth/principal';
-import { createRedis, producerRedisOptions } from '../queue/redis-connections';
+import { QueueRegistry } from '../queue/queue-registry.service';
 
 /**
  * Counts in Redis, so the limit holds across API processes. If Redis is unreachable the
  * request is let through (and logged): refusing every call during a Redis outage would turn a
  * queue problem into a full API outage, while PostgreSQL still takes the writes.
  */
-export class FailOpenStorage implements ThrottlerStorage, OnApplicationShutdown {
+export class FailOpenStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimit');
   private warnedAt = 0;
   private readonly inner: ThrottlerStorage;
 
-  constructor(private readonly redis: Redis) {
+  constructor(redis: Redis) {
     this.inner = new ThrottlerStorageRedisService(redis);
-  }
-
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
   }
 
   async increment(
@@ -56,12 +52,12 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [Env],
-      useFactory: (env: Env) => {
-        const redis = createRedis(env.REDIS_URL, producerRedisOptions(), () => undefined);
+      // The producers' fail-fast connection, which the queue module closes at shutdown.
+      inject: [Env, QueueRegistry],
+      useFactory: (env: Env, queues: QueueRegistry) => {
         return {
           throttlers: [{ name: 'default', ttl: 60_000, limit: env.RATE_LIMIT_PER_MINUTE }],
-          storage: new FailOpenStorage(redis),
+          storage: new FailOpenStorage(queues.connection),
           // One budget per key across all routes, namespaced like the queues.
           generateKey: (_context, tracker, name) =>
             `${env.QUEUE_PREFIX}:throttle:${name}:${tracker}`,

@@ -10,6 +10,7 @@ import { Env } from '../../config/env';
 import { JOB_QUEUE, JOB_SCHEDULES, type QueueName } from './jobs';
 import { Processor, type QueueProcessor } from './processor.decorator';
 import { QueueRegistry } from './queue-registry.service';
+import { needsQueueProbe, stallReason } from './worker-health';
 
 /** Whether this process consumes jobs: `node dist/worker.js`, or the API unless WORKERS=off. */
 export class WorkerRuntime {
@@ -74,6 +75,11 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
     this.stopping = true;
     clearInterval(this.timer);
     await Promise.allSettled([...this.workers.values()].map((s) => s.worker.close()));
+  }
+
+  /** The live worker of a queue, for health reporting and tests. */
+  worker(queue: QueueName): Worker | undefined {
+    return this.workers.get(queue)?.worker;
   }
 
   /** Restarts, per queue, since this process started. */
@@ -144,21 +150,23 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
 
   private async stallReason(s: Supervised): Promise<string | undefined> {
     const stallMs = this.env.WORKER_STALL_SECONDS * 1000;
-    if (!s.worker.isRunning()) return 'it stopped running';
-    if (s.disconnectedAt && Date.now() - s.disconnectedAt > stallMs) {
-      return `its Redis connection has been down for ${Math.round((Date.now() - s.disconnectedAt) / 1000)} s`;
-    }
-    if (s.active > 0 || Date.now() - s.lastProgressAt < stallMs) return undefined;
-    try {
-      const [oldest] = await this.queues.get(s.queue).getJobs(['wait'], 0, 0, true);
-      const waitingMs = oldest ? Date.now() - (oldest.timestamp + (oldest.delay ?? 0)) : 0;
-      if (waitingMs > stallMs) {
-        return `job ${oldest.id} has waited ${Math.round(waitingMs / 1000)} s while it idled`;
+    const now = Date.now();
+    const observed = {
+      running: s.worker.isRunning(),
+      disconnectedForMs: s.disconnectedAt ? now - s.disconnectedAt : 0,
+      active: s.active,
+      idleForMs: now - s.lastProgressAt,
+    };
+    let oldestWaitingMs = 0;
+    if (needsQueueProbe(observed, stallMs)) {
+      try {
+        const [oldest] = await this.queues.get(s.queue).getJobs(['wait'], 0, 0, true);
+        if (oldest) oldestWaitingMs = now - (oldest.timestamp + (oldest.delay ?? 0));
+      } catch {
+        // Redis unreachable from here too: nothing to conclude yet.
       }
-    } catch {
-      // Redis unreachable from here too: nothing to conclude yet.
     }
-    return undefined;
+    return stallReason({ ...observed, oldestWaitingMs }, stallMs);
   }
 
   private async restart(s: Supervised, reason: string): Promise<void> {
@@ -166,9 +174,12 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
     this.workers.delete(s.queue);
     this.start(s.queue, s.processor, s.restarts + 1);
     // The old worker's jobs, if any, are released by BullMQ's stalled-job check.
-    await Promise.race([s.worker.close(true), new Promise((r) => setTimeout(r, 5_000))]).catch(
-      () => undefined,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      s.worker.close(true),
+      new Promise((resolve) => (timer = setTimeout(resolve, 5_000))),
+    ]).catch(() => undefined);
+    clearTimeout(timer);
   }
 
   private async upsertSchedules(): Promise<void> {
