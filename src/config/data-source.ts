@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { DataSource, type DataSourceOptions } from 'typeorm';
-import { validateEnv } from './env';
+import type { DataSourceOptions } from 'typeorm';
 
 /** Where compiled migrations live: `dist/migrations` beside `dist/config`. */
 export const MIGRATIONS_GLOB = join(__dirname, '..', 'migrations', '[0-9]*-*.js');
@@ -20,6 +19,3 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
     extra: { connectionTimeoutMillis: 5_000, application_name: 'lifeline' },
   };
 }
-
-/** The data source the migration CLI uses; the app builds the same options in AppModule. */
-export default new DataSource(dataSourceOptions(validateEnv(process.env).DATABASE_URL));
