@@ -19,7 +19,9 @@ const freePort = () =>
   });
 
 const rssMiB = (pid) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]) / 1024;
 };
 
@@ -31,7 +33,10 @@ async function measure(args, env, readyPath) {
     stdio: 'ignore',
   });
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}${readyPath}`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (performance.now() - started > 30_000) throw new Error('not ready after 30 s');
     await new Promise((r) => setTimeout(r, 10));
@@ -52,11 +57,19 @@ const bare = `require('http').createServer((q,s)=>s.end('ok')).listen(process.en
 for (let i = 0; i < runs; i++) {
   baseline.push(await measure(['-e', bare], {}, '/'));
   lifeline.push(
-    await measure(['dist/main.js'], { ADMIN_API_KEY: randomBytes(24).toString('hex') }, '/health/ready'),
+    await measure(
+      ['dist/main.js'],
+      { ADMIN_API_KEY: randomBytes(24).toString('hex') },
+      '/health/ready',
+    ),
   );
 }
 const row = (name, xs) =>
-  `${name.padEnd(28)} ready ${median(xs.map((x) => x.readyMs)).toFixed(0).padStart(6)} ms   idle RSS ${median(xs.map((x) => x.rss)).toFixed(1).padStart(6)} MiB`;
+  `${name.padEnd(28)} ready ${median(xs.map((x) => x.readyMs))
+    .toFixed(0)
+    .padStart(6)} ms   idle RSS ${median(xs.map((x) => x.rss))
+    .toFixed(1)
+    .padStart(6)} MiB`;
 console.log(`median of ${runs} runs, RSS read ${IDLE_MS / 1000} s after ready`);
 console.log(row('bare node http (baseline)', baseline));
 console.log(row('lifeline dist/main.js', lifeline));

@@ -107,7 +107,8 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   if (errors.length > 0) {
     throw new EnvValidationError(
       errors.map((e) => {
-        const value = e.property === 'ADMIN_API_KEY' ? '(hidden)' : JSON.stringify(present[e.property]);
+        const value =
+          e.property === 'ADMIN_API_KEY' ? '(hidden)' : JSON.stringify(present[e.property]);
         return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
       }),
     );
