@@ -1,4 +1,5 @@
 import { CreateApiKeysAndOutbox1764158400000 } from './1764158400000-CreateApiKeysAndOutbox';
+import { CreateSupplyPipeline1764165600000 } from './1764165600000-CreateSupplyPipeline';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
-export const MIGRATIONS = [CreateApiKeysAndOutbox1764158400000];
+export const MIGRATIONS = [CreateApiKeysAndOutbox1764158400000, CreateSupplyPipeline1764165600000];

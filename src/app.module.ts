@@ -6,6 +6,7 @@ import { dataSourceOptions } from './config/data-source';
 import { Env } from './config/env';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { ApiKeyThrottlerGuard, RateLimitModule } from './common/http/rate-limit';
+import { IdempotencyModule } from './common/http/idempotency.module';
 import { QueueModule } from './common/queue/queue.module';
 import { WorkerRuntime } from './common/queue/worker-supervisor.service';
 import { ApiKeyGuard } from './modules/auth/api-key.guard';
@@ -13,6 +14,12 @@ import { AuthModule } from './modules/auth/auth.module';
 import { HealthModule } from './modules/health/health.module';
 import { MaintenanceModule } from './modules/maintenance/maintenance.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
+import { CarriersModule } from './modules/carriers/carriers.module';
+import { FulfilmentModule } from './modules/fulfilment/fulfilment.module';
+import { ItemsModule } from './modules/items/items.module';
+import { OrdersModule } from './modules/orders/orders.module';
+import { RequestsModule } from './modules/requests/requests.module';
+import { ShipmentsModule } from './modules/shipments/shipments.module';
 
 @Module({})
 class ConfigModule {
@@ -62,13 +69,23 @@ export class AppModule {
           ...dataSourceOptions(env.DATABASE_URL, env.DB_POOL_SIZE),
           migrations: [],
           autoLoadEntities: true,
+          // Start-up already checked the server; don't spend 30 s retrying if it vanished since.
+          retryAttempts: 2,
+          retryDelay: 1_000,
         }),
         QueueModule,
         RateLimitModule,
+        IdempotencyModule,
         AuthModule,
         HealthModule,
         MetricsModule,
         MaintenanceModule,
+        FulfilmentModule,
+        ItemsModule,
+        CarriersModule,
+        RequestsModule,
+        OrdersModule,
+        ShipmentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import type { FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import type { Env } from './config/env';
-import { validationFailed } from './common/errors/validation';
+import { LifelineValidationPipe } from './common/http/validation.pipe';
 import { MetricsService } from './modules/metrics/metrics.service';
 import openApiMetadata from './metadata';
 
@@ -22,7 +22,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: env.TRUST_PROXY,
     // Keep a caller's X-Request-Id (if sane) so one id follows a request across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -36,17 +36,14 @@ export async function createApp(
   );
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-      exceptionFactory: validationFailed,
-    }),
-  );
+  app.useGlobalPipes(new LifelineValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  // A route may raise its own body limit with @RouteConfig({ bodyLimit }) (the event batch).
+  fastify.addHook('onRoute', (route) => {
+    const limit = (route.config as { bodyLimit?: number } | undefined)?.bodyLimit;
+    if (limit) route.bodyLimit = limit;
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply) => {
     reply.header('x-request-id', request.id);

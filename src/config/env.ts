@@ -8,7 +8,6 @@ import {
   Matches,
   Max,
   Min,
-  MinLength,
   validateSync,
 } from 'class-validator';
 
@@ -38,9 +37,13 @@ export class Env {
   HOST = '0.0.0.0';
 
   @IsOptional()
-  @IsString()
-  @MinLength(24, { message: 'must be at least 24 characters' })
+  @Matches(/^\S{24,}$/, { message: 'must be at least 24 characters, without spaces' })
   ADMIN_API_KEY?: string;
+
+  /** Behind a load balancer: trust X-Forwarded-For for client addresses. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  TRUST_PROXY = false;
 
   /** `on`: the API process also runs the workers; `off`: HTTP only. */
   @IsIn(['on', 'off'])

@@ -81,6 +81,7 @@ export async function checkRedis(redisUrl: string, timeoutMs = 4_000): Promise<v
   const redis = new Redis(redisUrl, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,

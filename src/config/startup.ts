@@ -37,14 +37,16 @@ export async function preflightOrExit(env: Env): Promise<void> {
   const timer = setTimeout(() => {
     fail('PostgreSQL or Redis did not answer within 8 s. Is `docker compose up -d` running?');
   }, PREFLIGHT_BUDGET_MS);
-  try {
-    await Promise.all([ensureDatabase(env.DATABASE_URL), checkRedis(env.REDIS_URL)]);
-  } catch (error) {
-    if (error instanceof ServiceUnreachableError) fail(error.message);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+  const results = await Promise.allSettled([
+    ensureDatabase(env.DATABASE_URL),
+    checkRedis(env.REDIS_URL),
+  ]);
+  clearTimeout(timer);
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length === 0) return;
+  if (failures.every((e) => e instanceof ServiceUnreachableError))
+    fail(failures.map((e) => e.message).join('\n'));
+  throw failures[0];
 }
 
 function fail(message: string): never {

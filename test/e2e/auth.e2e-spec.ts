@@ -90,7 +90,23 @@ describe('API keys and roles', () => {
       .send({ name: 'ops', role: 'operator', carrierId: randomUUID() });
     expect(stray.status).toBe(400);
     expect(stray.body.errors[0].field).toBe('carrierId');
-    const carrierId = randomUUID();
+    const unknown = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer(t.adminKey))
+      .send({ name: 'feed', role: 'carrier', carrierId: randomUUID() });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors[0].field).toBe('carrierId');
+    const carrier = await t.http
+      .post('/api/v1/carriers')
+      .set(bearer(t.adminKey))
+      .send({
+        name: 'Feed Air',
+        kind: 'airline',
+        modes: ['air_cargo'],
+        code: `FA${Date.now() % 100000}`,
+      });
+    expect(carrier.status).toBe(201);
+    const carrierId = carrier.body.id;
     const bound = await createKey('carrier', { carrierId });
     const [row] = await t.dataSource.query(`SELECT carrier_id FROM api_keys WHERE id = $1`, [
       bound.id,

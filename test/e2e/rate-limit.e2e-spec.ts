@@ -45,7 +45,10 @@ describe('rate limiting per API key', () => {
   it('keeps a separate budget for each key', async () => {
     const first = await newKey();
     const second = await newKey();
-    for (let i = 0; i < 6; i++) await a.http.get('/api/v1/api-keys?limit=1').set(bearer(first));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await a.http.get('/api/v1/api-keys?limit=1').set(bearer(first))).status);
+    expect(statuses[5]).toBe(429);
     const other = await a.http.get('/api/v1/api-keys?limit=1').set(bearer(second));
     expect(other.status).toBe(200);
   });

@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { QueryFailedError } from 'typeorm';
 import { DomainError } from './domain-error';
 import { codeForStatus, ERROR_STATUS, ERROR_TITLE, type ErrorCode } from './error-codes';
 
@@ -26,8 +27,48 @@ export function problemType(code: ErrorCode): string {
   return `https://lifeline.dev/problems/${code.replaceAll('_', '-')}`;
 }
 
+/**
+ * A safety net for constraint violations that no service check caught first (a race between
+ * two writers, say): they are the client's conflict or bad input, never a 500.
+ */
+function databaseProblem(exception: unknown): DomainError | undefined {
+  if (!(exception instanceof QueryFailedError)) return undefined;
+  const code = (exception.driverError as { code?: string } | undefined)?.code;
+  const constraint = (exception.driverError as { constraint?: string } | undefined)?.constraint;
+  switch (code) {
+    case '23505':
+      return new DomainError(
+        'conflict',
+        `This would duplicate an existing record (${constraint ?? 'unique'}).`,
+      );
+    case '23503':
+      return new DomainError(
+        'unprocessable',
+        `A referenced record does not exist (${constraint ?? 'foreign key'}).`,
+      );
+    case '23514':
+      return new DomainError(
+        'unprocessable',
+        `The change breaks a rule of the data (${constraint ?? 'check'}).`,
+      );
+    case '40001':
+    case '40P01':
+      return new DomainError('conflict', 'A concurrent change got in the way: retry the request.');
+    default:
+      return undefined;
+  }
+}
+
+/** A problem answered before to the same Idempotency-Key and body, answered again as it was. */
+export class ReplayedProblem extends Error {
+  constructor(readonly problem: ProblemDocument) {
+    super(problem.detail);
+  }
+}
+
 /** Builds the RFC 9457 document for anything thrown while handling a request. */
 export function toProblem(exception: unknown, instance?: string): ProblemDocument {
+  if (exception instanceof ReplayedProblem) return exception.problem;
   if (exception instanceof DomainError) {
     const status = ERROR_STATUS[exception.code];
     return {
@@ -59,6 +100,8 @@ export function toProblem(exception: unknown, instance?: string): ProblemDocumen
       code,
     };
   }
+  const fromDatabase = databaseProblem(exception);
+  if (fromDatabase) return toProblem(fromDatabase, instance);
   return {
     type: problemType('internal_error'),
     title: ERROR_TITLE.internal_error,
@@ -90,6 +133,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       }
     }
     if (reply.sent) return;
+    if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="lifeline"');
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 }

@@ -26,19 +26,31 @@ export interface Page<T> {
 }
 
 /** Keyset position: opaque to clients, so its shape may change without breaking them. */
-export function encodeCursor(position: (string | number)[]): string {
+export function encodeCursor(position: string[]): string {
   return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+export type CursorPart = 'timestamp' | 'uuid' | 'text';
+
+const PART_CHECK: Record<CursorPart, (v: unknown) => boolean> = {
+  timestamp: (v) =>
+    typeof v === 'string' && !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v),
+  uuid: (v) =>
+    typeof v === 'string' &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+  text: (v) => typeof v === 'string' && v.length <= 200 && !v.includes('\u0000'),
+};
+
+/** Reads a cursor this API issued; anything else (forged, truncated) is a 400 on `cursor`. */
+export function decodeCursor(cursor: string, parts: CursorPart[]): string[] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(value) &&
-      value.length === arity &&
-      value.every((v) => typeof v === 'string' || typeof v === 'number')
+      value.length === parts.length &&
+      parts.every((p, i) => PART_CHECK[p](value[i]))
     ) {
-      return value;
+      return value as string[];
     }
   } catch {
     // fall through
@@ -53,7 +65,7 @@ export function toPage<R, T>(
   rows: R[],
   limit: number,
   map: (row: R) => T,
-  position: (row: R) => (string | number)[],
+  position: (row: R) => string[],
 ): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;

@@ -4,18 +4,24 @@ import type { Job } from 'bullmq';
  * Every queue, every job and its payload, in one place. Adding a job means adding its payload
  * here and its queue to JOB_QUEUE; forgetting either fails to compile.
  */
-export const QUEUE_NAMES = ['maintenance'] as const;
+export const QUEUE_NAMES = ['maintenance', 'shipment-events'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
   /** Deletes outbox rows that were relayed to Redis more than `retentionHours` ago. */
   'purge-outbox': { retentionHours: number };
+  /** Deletes Idempotency-Key records older than `retentionHours`. */
+  'purge-idempotency-keys': { retentionHours: number };
+  /** Applies one part of a carrier feed's batch of status events. */
+  'apply-event-batch': { batchId: string; part: number };
 }
 
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUE = {
   'purge-outbox': 'maintenance',
+  'purge-idempotency-keys': 'maintenance',
+  'apply-event-batch': 'shipment-events',
 } as const satisfies Record<JobName, QueueName>;
 
 /** A job as the outbox stores it and as enqueue() takes it. */
@@ -35,6 +41,12 @@ export const JOB_SCHEDULES: { id: string; everyMs: number; item: JobItem }[] = [
     id: 'purge-outbox-hourly',
     everyMs: 60 * 60 * 1000,
     item: { name: 'purge-outbox', data: { retentionHours: 24 } },
+  },
+  {
+    id: 'purge-idempotency-keys-hourly',
+    everyMs: 60 * 60 * 1000,
+    // Kept at least 24 h, as the API promises.
+    item: { name: 'purge-idempotency-keys', data: { retentionHours: 25 } },
   },
 ];
 

@@ -8,7 +8,7 @@ import { Client } from 'pg';
 import { Env } from '../../config/env';
 import { OutboxRepository, type OutboxRow } from './outbox.repository';
 import { QueueRegistry } from './queue-registry.service';
-import { assertValidJobId, type QueueName } from './jobs';
+import { assertValidJobId, QUEUE_NAMES, type QueueName } from './jobs';
 
 const BATCH = 500;
 const POLL_MS = 1_000;
@@ -106,13 +106,20 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.failures = Math.min(this.failures + 1, 5);
       const message = (error as Error).message;
       if (this.failures === 1) this.logger.warn(`Outbox relay paused: ${message}`);
-      await this.outbox.recordFailure(message).catch(() => undefined);
     }
   }
 
-  private async send(rows: OutboxRow[]): Promise<void> {
+  /** Adds the rows' jobs to their queues; returns the ids added. */
+  private async send(rows: OutboxRow[]): Promise<string[]> {
     const byQueue = new Map<QueueName, OutboxRow[]>();
     for (const row of rows) {
+      if (!(QUEUE_NAMES as readonly string[]).includes(row.queue)) {
+        // Written by a newer version of Lifeline (a rolling deploy): that version relays it.
+        this.logger.warn(
+          `Outbox row ${row.id} is for unknown queue ${row.queue}; left for another process`,
+        );
+        continue;
+      }
       const list = byQueue.get(row.queue as QueueName) ?? [];
       list.push(row);
       byQueue.set(row.queue as QueueName, list);
@@ -136,6 +143,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       SEND_TIMEOUT_MS,
       'Adding jobs to Redis',
     );
+    return [...byQueue.values()].flat().map((r) => r.id);
   }
 
   private async listen(): Promise<void> {

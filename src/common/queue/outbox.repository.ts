@@ -40,31 +40,44 @@ export class OutboxRepository {
   }
 
   /**
-   * Locks up to `limit` unsent rows (other relays skip them), hands them to `send`, and marks
-   * them sent in the same transaction. If `send` throws, nothing is marked and the rows wait.
+   * Locks up to `limit` unsent rows (other relays skip them) and hands them to `send`, which
+   * returns the ids it delivered; those are marked sent in the same transaction. If `send`
+   * throws, nothing is marked, the rows wait, and the failure is recorded on them.
    */
-  async relayBatch(limit: number, send: (rows: OutboxRow[]) => Promise<void>): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: OutboxRow[] = await manager.query(
-        `SELECT id, queue, job_name AS "jobName", job_id AS "jobId", payload, run_at AS "runAt"
-           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
-      );
-      if (rows.length === 0) return 0;
-      await send(rows);
-      await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [
-        rows.map((r) => r.id),
-      ]);
-      return rows.length;
-    });
+  async relayBatch(limit: number, send: (rows: OutboxRow[]) => Promise<string[]>): Promise<number> {
+    let locked: OutboxRow[] = [];
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        locked = await manager.query(
+          `SELECT id, queue, job_name AS "jobName", job_id AS "jobId", payload, run_at AS "runAt"
+             FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [limit],
+        );
+        if (locked.length === 0) return 0;
+        const delivered = await send(locked);
+        await manager.query(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])`, [
+          delivered,
+        ]);
+        return locked.length;
+      });
+    } catch (error) {
+      if (locked.length > 0)
+        await this.recordFailure(
+          locked.map((r) => r.id),
+          (error as Error).message,
+        );
+      throw error;
+    }
   }
 
-  async recordFailure(error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = left($1, 1000)
-        WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1000)`,
-      [error],
-    );
+  async recordFailure(ids: string[], error: string): Promise<void> {
+    await this.dataSource
+      .query(
+        `UPDATE outbox SET attempts = attempts + 1, last_error = left($2, 1000)
+          WHERE id = ANY($1::bigint[]) AND sent_at IS NULL`,
+        [ids, error],
+      )
+      .catch(() => undefined);
   }
 
   async backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {

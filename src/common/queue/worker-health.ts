@@ -1,8 +1,6 @@
 /** What the supervisor knows of one worker at one tick. */
 export interface WorkerObservation {
   running: boolean;
-  /** How long its Redis connection has been down without a `ready` since (0 if up). */
-  disconnectedForMs: number;
   /** Jobs it is running now. */
   active: number;
   /** Since it last started or finished a job (or was created). */
@@ -14,9 +12,6 @@ export interface WorkerObservation {
 /** Why a worker must be replaced, or undefined when it looks healthy. */
 export function stallReason(o: WorkerObservation, stallMs: number): string | undefined {
   if (!o.running) return 'it stopped running';
-  if (o.disconnectedForMs > stallMs) {
-    return `its Redis connection has been down for ${Math.round(o.disconnectedForMs / 1000)} s`;
-  }
   if (o.active === 0 && o.idleForMs > stallMs && o.oldestWaitingMs > stallMs) {
     return `a job has waited ${Math.round(o.oldestWaitingMs / 1000)} s while it idled`;
   }
@@ -28,5 +23,5 @@ export function needsQueueProbe(
   o: Omit<WorkerObservation, 'oldestWaitingMs'>,
   stallMs: number,
 ): boolean {
-  return o.running && o.disconnectedForMs <= stallMs && o.active === 0 && o.idleForMs > stallMs;
+  return o.running && o.active === 0 && o.idleForMs > stallMs;
 }

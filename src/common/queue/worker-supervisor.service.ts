@@ -25,8 +25,6 @@ interface Supervised {
   active: number;
   /** When the worker last started, finished or was created. */
   lastProgressAt: number;
-  /** When its blocking connection dropped without a `ready` since. */
-  disconnectedAt?: number;
   restarts: number;
 }
 
@@ -36,9 +34,8 @@ const TICK_MS = 2_000;
 /**
  * Runs one BullMQ worker per queue and keeps it alive. BullMQ workers have stopped silently
  * after a Redis restart before (a blocking client stuck reconnecting, isRunning() still true),
- * so the supervisor does not trust them: a worker that is not running, whose connection stays
- * down, or that idles while its queue holds jobs older than WORKER_STALL_SECONDS, is closed
- * and replaced. It also re-upserts the job schedulers each minute, so a Redis that lost its
+ * so the supervisor does not trust them: a worker that is not running, or that idles while its
+ * queue holds jobs older than WORKER_STALL_SECONDS, is closed and replaced. It also re-upserts the job schedulers each minute, so a Redis that lost its
  * data gets them back.
  */
 @Injectable()
@@ -109,12 +106,6 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
       restarts,
     };
     worker.on('error', (error) => this.logger.debug(`Worker ${queue}: ${error.message}`));
-    worker.on('ioredis:close', () => {
-      supervised.disconnectedAt ??= Date.now();
-    });
-    worker.on('ready', () => {
-      supervised.disconnectedAt = undefined;
-    });
     worker.on('failed', (job, error) =>
       this.logger.warn(`Job ${queue}/${job?.name} ${job?.id} failed: ${error.message}`),
     );
@@ -153,7 +144,6 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
     const now = Date.now();
     const observed = {
       running: s.worker.isRunning(),
-      disconnectedForMs: s.disconnectedAt ? now - s.disconnectedAt : 0,
       active: s.active,
       idleForMs: now - s.lastProgressAt,
     };
@@ -170,10 +160,11 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async restart(s: Supervised, reason: string): Promise<void> {
+    if (this.stopping) return;
     this.logger.warn(`Restarting the ${s.queue} worker: ${reason}`);
     this.workers.delete(s.queue);
     this.start(s.queue, s.processor, s.restarts + 1);
-    // The old worker's jobs, if any, are released by BullMQ's stalled-job check.
+    // Only an idle or stopped worker is replaced, so forcing its close abandons no job.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       s.worker.close(true),

@@ -23,6 +23,13 @@ export class ApiKeysRepository {
       .getOne();
   }
 
+  async carrierExists(carrierId: string): Promise<boolean> {
+    const rows: unknown[] = await this.keys.query(`SELECT 1 FROM carriers WHERE id = $1`, [
+      carrierId,
+    ]);
+    return rows.length > 0;
+  }
+
   findById(id: string): Promise<ApiKey | null> {
     return this.keys.findOneBy({ id });
   }

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Env } from '../../config/env';
 import { DomainError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
-import { generateApiKey, hashApiKey } from './api-key-format';
+import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format';
 import type { ApiKey } from './api-key.entity';
 import { ApiKeysRepository } from './api-keys.repository';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -26,6 +26,7 @@ export class ApiKeysService {
     if (this.envAdminHash && timingSafeEqual(hash, this.envAdminHash)) {
       return { keyId: ENV_ADMIN_KEY_ID, role: 'admin', carrierId: null };
     }
+    if (!looksLikeApiKey(token)) return null;
     const key = await this.keys.findActiveByHash(hash);
     return key ? { keyId: key.id, role: key.role, carrierId: key.carrierId } : null;
   }
@@ -40,6 +41,11 @@ export class ApiKeysService {
         },
       );
     }
+    if (dto.carrierId !== undefined && !(await this.keys.carrierExists(dto.carrierId))) {
+      throw new DomainError('unprocessable', `carrierId: no carrier ${dto.carrierId}`, {
+        errors: [{ field: 'carrierId', messages: ['no such carrier'] }],
+      });
+    }
     const generated = generateApiKey();
     const key = await this.keys.insert({
       name: dto.name,
@@ -53,10 +59,10 @@ export class ApiKeysService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<ApiKey>> {
-    const after = cursor ? decodeCursor(cursor, 2) : undefined;
+    const after = cursor ? decodeCursor(cursor, ['timestamp', 'uuid']) : undefined;
     const rows = await this.keys.list(
       limit + 1,
-      after ? { createdAt: String(after[0]), id: String(after[1]) } : undefined,
+      after ? { createdAt: after[0], id: after[1] } : undefined,
     );
     return toPage(
       rows,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { QueueJob } from '../../common/queue/jobs';
+import { IdempotencyRepository } from '../../common/http/idempotency.repository';
 import { OutboxRepository } from '../../common/queue/outbox.repository';
 import { Processor, type QueueProcessor } from '../../common/queue/processor.decorator';
 
@@ -8,7 +9,10 @@ import { Processor, type QueueProcessor } from '../../common/queue/processor.dec
 export class MaintenanceProcessor implements QueueProcessor<'maintenance'> {
   private readonly logger = new Logger('Maintenance');
 
-  constructor(private readonly outbox: OutboxRepository) {}
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly idempotency: IdempotencyRepository,
+  ) {}
 
   async process(job: QueueJob<'maintenance'>): Promise<unknown> {
     switch (job.name) {
@@ -17,6 +21,8 @@ export class MaintenanceProcessor implements QueueProcessor<'maintenance'> {
         if (purged > 0) this.logger.log(`Purged ${purged} relayed outbox rows`);
         return { purged };
       }
+      case 'purge-idempotency-keys':
+        return { purged: await this.idempotency.purgeOlderThan(job.data.retentionHours) };
     }
   }
 }

@@ -1,0 +1,25 @@
+import { DomainError } from '../errors/domain-error';
+
+/** A resource version as a strong ETag. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/** Checks If-Match against the current version: missing is 428, stale is 412. */
+export function assertIfMatch(header: string | string[] | undefined, currentVersion: number): void {
+  if (header === undefined || header === '') {
+    throw new DomainError(
+      'precondition_required',
+      'Send If-Match with the ETag you last read, so a concurrent change is not overwritten.',
+    );
+  }
+  const tags = (Array.isArray(header) ? header.join(',') : header).split(',').map((t) => t.trim());
+  const current = etagOf(currentVersion);
+  if (!tags.some((t) => t === '*' || t === current || t === `W/${current}`)) {
+    throw new DomainError(
+      'precondition_failed',
+      `If-Match ${tags.join(', ')} does not match the current version ${current}: read it again.`,
+      { currentETag: current },
+    );
+  }
+}

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { catchError, from, mergeMap, type Observable, of, throwError } from 'rxjs';
+import { DomainError } from '../errors/domain-error';
+import { type ProblemDocument, ReplayedProblem, toProblem } from '../errors/problem-details.filter';
+import type { Principal } from '../../modules/auth/principal';
+import { IdempotencyRepository, type StoredResponse } from './idempotency.repository';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const REPLAYED_HEADERS = ['etag', 'location'];
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The same key and body answer the first response again: hash what makes a request the same. */
+export function requestHash(method: string, url: string, body: unknown): Buffer {
+  return createHash('sha256')
+    .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
+    .digest();
+}
+
+/**
+ * `Idempotency-Key` on POST: the first response (success, or a client error other than a
+ * conflict) is kept per API key for 24 h and answered again to the same key and body; the same
+ * key with another body is refused (422), and while the first request runs, a second gets 409.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly keys: IdempotencyRepository,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const key = request.headers[IDEMPOTENCY_HEADER];
+    if (request.method !== 'POST' || key === undefined || !request.principal) return next.handle();
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+      return throwError(
+        () =>
+          new DomainError(
+            'validation_failed',
+            'Idempotency-Key: must be 1-255 visible ASCII characters',
+            {
+              errors: [
+                { field: 'Idempotency-Key', messages: ['must be 1-255 visible ASCII characters'] },
+              ],
+            },
+          ),
+      );
+    }
+    const principal = request.principal.keyId;
+    const hash = requestHash(request.method, request.url, request.body);
+    const successStatus =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
+      HttpStatus.CREATED;
+
+    return from(this.keys.claim(principal, key, hash)).pipe(
+      mergeMap((claim) => {
+        switch (claim.kind) {
+          case 'mismatch':
+            return throwError(
+              () =>
+                new DomainError(
+                  'unprocessable',
+                  'This Idempotency-Key was used with a different request body: use a new key for a new request.',
+                ),
+            );
+          case 'in_flight':
+            return throwError(
+              () =>
+                new DomainError(
+                  'conflict',
+                  'A request with this Idempotency-Key is still being processed.',
+                ),
+            );
+          case 'replay':
+            return this.replay(reply, claim.response);
+          case 'claimed':
+            return next.handle().pipe(
+              mergeMap(async (body) => {
+                await this.keys.complete(principal, key, {
+                  statusCode:
+                    reply.statusCode >= 200 && reply.statusCode !== 200
+                      ? reply.statusCode
+                      : successStatus,
+                  body,
+                  headers: this.keptHeaders(reply),
+                });
+                return body;
+              }),
+              catchError((error: unknown) => from(this.settleError(principal, key, error))),
+            );
+        }
+      }),
+    );
+  }
+
+  private replay(reply: FastifyReply, response: StoredResponse): Observable<unknown> {
+    for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
+    reply.header('idempotent-replayed', 'true');
+    if (response.statusCode >= 400) {
+      return throwError(() => new ReplayedProblem(response.body as ProblemDocument));
+    }
+    return of(response.body);
+  }
+
+  /** A client error is the request's answer and is kept; anything else may succeed on retry. */
+  private async settleError(principal: string, key: string, error: unknown): Promise<never> {
+    const problem = toProblem(error);
+    const keep =
+      problem.status >= 400 &&
+      problem.status < 500 &&
+      ![409, 412, 428, 429].includes(problem.status);
+    if (keep) {
+      await this.keys.complete(principal, key, {
+        statusCode: problem.status,
+        body: problem,
+        headers: {},
+      });
+    } else {
+      await this.keys.release(principal, key);
+    }
+    throw error;
+  }
+
+  private keptHeaders(reply: FastifyReply): Record<string, string> {
+    const kept: Record<string, string> = {};
+    for (const name of REPLAYED_HEADERS) {
+      const value = reply.getHeader(name);
+      if (typeof value === 'string') kept[name] = value;
+    }
+    return kept;
+  }
+}

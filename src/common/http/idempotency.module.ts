@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyRepository } from './idempotency.repository';
+
+/** Idempotency-Key for every POST, and the store the maintenance job purges. */
+@Global()
+@Module({
+  providers: [
+    IdempotencyRepository,
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+  ],
+  exports: [IdempotencyRepository],
+})
+export class IdempotencyModule {}

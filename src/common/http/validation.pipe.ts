@@ -1,0 +1,47 @@
+import { type ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
+import { DomainError } from '../errors/domain-error';
+import { validationFailed } from '../errors/validation';
+
+/** The path of the first string holding a NUL character (PostgreSQL refuses them in text). */
+export function findNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findNul(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The global pipe: class-validator with unknown fields refused, every error naming its field,
+ * and text with NUL characters refused before it can reach PostgreSQL.
+ */
+@Injectable()
+export class LifelineValidationPipe extends ValidationPipe {
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+      exceptionFactory: validationFailed,
+    });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const nul = findNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+    if (nul) {
+      throw new DomainError('validation_failed', `${nul}: must not contain NUL characters`, {
+        errors: [{ field: nul, messages: ['must not contain NUL characters'] }],
+      });
+    }
+    return super.transform(value, metadata);
+  }
+}

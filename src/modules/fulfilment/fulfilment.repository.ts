@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Rolls shipment facts up into order lines, request lines, orders and requests, in the
+ * caller's transaction, so every GET after a write sees consistent quantities and statuses.
+ * Every writer locks the requests it touches first, in id order, so rollups never deadlock.
+ */
+@Injectable()
+export class FulfilmentRepository {
+  async lockRequests(manager: EntityManager, requestIds: string[]): Promise<void> {
+    if (requestIds.length === 0) return;
+    await manager.query(
+      `SELECT id FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [[...new Set(requestIds)]],
+    );
+  }
+
+  /** The requests whose goods a shipment carries. */
+  async requestIdsOfShipment(manager: EntityManager, shipmentId: string): Promise<string[]> {
+    const rows: { request_id: string }[] = await manager.query(
+      `SELECT DISTINCT o.request_id FROM shipment_items si
+         JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
+        WHERE si.shipment_id = $1 ORDER BY o.request_id`,
+      [shipmentId],
+    );
+    return rows.map((r) => r.request_id);
+  }
+
+  /** Recomputes everything derived for these requests from their orders and shipments. */
+  async rollup(manager: EntityManager, requestIds: string[]): Promise<void> {
+    if (requestIds.length === 0) return;
+    const ids = [...new Set(requestIds)];
+    // Order lines: what shipments carry (shipped), what left (dispatched), what arrived (delivered).
+    await manager.query(
+      `UPDATE order_lines l SET shipped = s.shipped, dispatched = s.dispatched, delivered = s.delivered
+         FROM (
+           SELECT ol.id,
+                  coalesce(sum(si.quantity) FILTER (WHERE sh.status <> 'cancelled'), 0) AS shipped,
+                  coalesce(sum(si.quantity) FILTER (WHERE sh.dispatched_at IS NOT NULL AND sh.status <> 'cancelled'), 0) AS dispatched,
+                  coalesce(sum(coalesce(si.received_good + si.damaged, si.quantity)) FILTER (WHERE sh.status = 'delivered'), 0) AS delivered
+             FROM order_lines ol JOIN orders o ON o.id = ol.order_id
+             LEFT JOIN shipment_items si ON si.order_line_id = ol.id
+             LEFT JOIN shipments sh ON sh.id = si.shipment_id
+            WHERE o.request_id = ANY($1::uuid[])
+            GROUP BY ol.id) s
+        WHERE l.id = s.id AND (l.shipped, l.dispatched, l.delivered) IS DISTINCT FROM (s.shipped, s.dispatched, s.delivered)`,
+      [ids],
+    );
+    // Request lines: allocated by live orders; dispatched and delivered through them.
+    await manager.query(
+      `UPDATE request_lines rl SET allocated = s.allocated, dispatched = s.dispatched, delivered = s.delivered
+         FROM (
+           SELECT rl.id,
+                  coalesce(sum(ol.quantity) FILTER (WHERE o.workflow_status <> 'cancelled'), 0) AS allocated,
+                  coalesce(sum(ol.dispatched), 0) AS dispatched,
+                  coalesce(sum(ol.delivered), 0) AS delivered
+             FROM request_lines rl
+             LEFT JOIN order_lines ol ON ol.request_line_id = rl.id
+             LEFT JOIN orders o ON o.id = ol.order_id
+            WHERE rl.request_id = ANY($1::uuid[])
+            GROUP BY rl.id) s
+        WHERE rl.id = s.id AND (rl.allocated, rl.dispatched, rl.delivered) IS DISTINCT FROM (s.allocated, s.dispatched, s.delivered)`,
+      [ids],
+    );
+    // Orders: dispatched once every line left in full, delivered once every line arrived.
+    await manager.query(
+      `UPDATE orders o SET status = s.status, version = o.version + 1, updated_at = date_trunc('milliseconds', now())
+         FROM (
+           SELECT o.id,
+                  CASE WHEN o.workflow_status IN ('draft', 'cancelled') THEN o.workflow_status
+                       WHEN bool_and(ol.delivered >= ol.quantity) THEN 'delivered'
+                       WHEN bool_and(ol.dispatched >= ol.quantity) THEN 'dispatched'
+                       ELSE o.workflow_status END AS status
+             FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+            WHERE o.request_id = ANY($1::uuid[])
+            GROUP BY o.id) s
+        WHERE o.id = s.id AND o.status <> s.status`,
+      [ids],
+    );
+    // Requests: beyond approved, status follows the goods; the 96-hour clock stops at the
+    // first dispatch of any of its goods.
+    await manager.query(
+      `UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
+              delivered_at = s.delivered_at, version = r.version + 1,
+              updated_at = date_trunc('milliseconds', now())
+         FROM (
+           SELECT r.id,
+                  CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
+                       WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
+                       WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
+                       WHEN bool_or(rl.allocated > 0) OR max(d.first_dispatch_at) IS NOT NULL THEN 'in_fulfilment'
+                       ELSE 'approved' END AS status,
+                  max(d.first_dispatch_at) AS first_dispatch_at,
+                  CASE WHEN bool_and(rl.delivered >= rl.quantity) THEN max(d.last_delivered_at) END AS delivered_at
+             FROM requests r JOIN request_lines rl ON rl.request_id = r.id
+             LEFT JOIN LATERAL (
+               SELECT min(sh.dispatched_at) AS first_dispatch_at, max(sh.delivered_at) AS last_delivered_at
+                 FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+                 JOIN shipment_items si ON si.order_line_id = ol.id
+                 JOIN shipments sh ON sh.id = si.shipment_id AND sh.status <> 'cancelled'
+                WHERE o.request_id = r.id) d ON true
+            WHERE r.id = ANY($1::uuid[])
+            GROUP BY r.id) s
+        WHERE r.id = s.id
+          AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
+      [ids],
+    );
+  }
+}

@@ -1,0 +1,9 @@
+import { IsIn, IsOptional } from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+import { ITEM_CATEGORIES, type ItemCategory } from '../item-vocabulary';
+
+export class ListItemsDto extends PageQueryDto {
+  @IsOptional()
+  @IsIn(ITEM_CATEGORIES)
+  category?: ItemCategory;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ItemsModule } from '../items/items.module';
+import { RequestsController } from './requests.controller';
+import { RequestsRepository } from './requests.repository';
+import { RequestsService } from './requests.service';
+
+@Module({
+  imports: [ItemsModule],
+  controllers: [RequestsController],
+  providers: [RequestsRepository, RequestsService],
+  exports: [RequestsRepository],
+})
+export class RequestsModule {}

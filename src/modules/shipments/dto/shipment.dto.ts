@@ -1,0 +1,198 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsDate,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '../../../common/http/pagination';
+import { TRANSPORT_MODES, type TransportMode } from '../../carriers/carrier-vocabulary';
+import { MAX_QUANTITY } from '../../requests/dto/request.dto';
+import { SHIPMENT_STATUSES } from '../shipment-status';
+
+export class ShipmentItemInputDto {
+  @IsUUID()
+  orderLineId: string;
+
+  /** @example 50000 */
+  @IsInt()
+  @Min(1)
+  @Max(MAX_QUANTITY)
+  quantity: number;
+
+  /** Manufacturer's lot. @example "L2020-03" */
+  @IsString()
+  @Length(1, 64)
+  lot: string;
+
+  /** @example "2023-03-01" */
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'expiresOn must be a date (YYYY-MM-DD)' })
+  expiresOn: string;
+}
+
+/** Planned, estimated and actual times of a leg end (the DCSA classifiers). */
+export class LegTimesDto {
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  planned?: Date;
+
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  estimated?: Date;
+
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  actual?: Date;
+}
+
+export class LegInputDto {
+  @ApiProperty({ enum: TRANSPORT_MODES })
+  @IsIn(TRANSPORT_MODES)
+  mode: TransportMode;
+
+  /** Defaults to the shipment's carrier. */
+  @IsOptional()
+  @IsUUID()
+  carrierId?: string;
+
+  /** UN/LOCODE or IATA code. @example "CNCAN" */
+  @IsString()
+  @Length(3, 5)
+  from: string;
+
+  /** @example "AFKBL" */
+  @IsString()
+  @Length(3, 5)
+  to: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LegTimesDto)
+  departure?: LegTimesDto;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => LegTimesDto)
+  arrival?: LegTimesDto;
+}
+
+export class CreateShipmentDto {
+  @IsUUID()
+  carrierId: string;
+
+  @ApiProperty({ enum: TRANSPORT_MODES, example: 'air_charter' })
+  @IsIn(TRANSPORT_MODES)
+  mode: TransportMode;
+
+  /** @example "CNCAN" */
+  @IsString()
+  @Length(3, 5)
+  origin: string;
+
+  /** @example "AFKBL" */
+  @IsString()
+  @Length(3, 5)
+  destination: string;
+
+  /** The carrier's own reference, unique per carrier. @example "SRC-0001" */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, {
+    message: 'trackingReference must be 1-64 letters, digits, . _ / -',
+  })
+  trackingReference: string;
+
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  plannedDepartureAt?: Date;
+
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  estimatedArrivalAt?: Date;
+
+  @IsOptional()
+  @IsString()
+  @Length(0, 2000)
+  notes?: string;
+
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => ShipmentItemInputDto)
+  items: ShipmentItemInputDto[];
+
+  /** For multimodal routes, in order (a charter to a hub, then trucks). */
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => LegInputDto)
+  legs?: LegInputDto[];
+}
+
+/** Planned fields a coordinator or operator may change (send If-Match). */
+export class UpdateShipmentDto {
+  /** Only before dispatch. */
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  plannedDepartureAt?: Date;
+
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  estimatedArrivalAt?: Date;
+
+  @IsOptional()
+  @IsString()
+  @Length(0, 2000)
+  notes?: string;
+
+  /** Replaces every leg. */
+  @IsOptional()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => LegInputDto)
+  legs?: LegInputDto[];
+}
+
+export class CancelShipmentDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  reason?: string;
+}
+
+export class ListShipmentsDto extends PageQueryDto {
+  @IsOptional()
+  @IsIn(SHIPMENT_STATUSES)
+  status?: string;
+
+  @IsOptional()
+  @IsUUID()
+  carrierId?: string;
+
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, { message: 'destinationCountry must be an ISO 3166-1 alpha-2 code' })
+  destinationCountry?: string;
+
+  @IsOptional()
+  @IsIn(TRANSPORT_MODES)
+  mode?: string;
+
+  @IsOptional()
+  @IsUUID()
+  requestId?: string;
+}

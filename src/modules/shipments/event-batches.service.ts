@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { DomainError } from '../../common/errors/domain-error';
+import { OutboxService } from '../../common/queue/outbox.service';
+import type { Principal } from '../auth/principal';
+import {
+  type BatchEventDto,
+  type EventBatchAcceptedDto,
+  type EventBatchResponseDto,
+  ShipmentEventFieldsDto,
+} from './dto/shipment-event.dto';
+import { EventBatchesRepository, type NewBatchItem } from './event-batches.repository';
+import { ShipmentEventsService } from './shipment-events.service';
+import { ShipmentsRepository } from './shipments.repository';
+
+/** Events of one shipment stay in one part (applied in time order); parts run in parallel. */
+const EVENTS_PER_PART = 250;
+const MAX_PARTS = 32;
+
+export function partOf(key: string, parts: number): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % parts;
+}
+
+@Injectable()
+export class EventBatchesService {
+  constructor(
+    private readonly batches: EventBatchesRepository,
+    private readonly shipments: ShipmentsRepository,
+    private readonly events: ShipmentEventsService,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  /** Stores a carrier feed's events and queues their application; answers at once. */
+  async submit(events: BatchEventDto[], by: Principal): Promise<EventBatchAcceptedDto> {
+    const parts = Math.min(MAX_PARTS, Math.max(1, Math.ceil(events.length / EVENTS_PER_PART)));
+    const id = await this.batches.transaction(async (manager) => {
+      const byTracking = events
+        .map((e, idx) => ({ e, idx }))
+        .filter(({ e }) => !e.shipmentId && e.trackingReference);
+      const resolved = new Map<number, string[]>();
+      if (byTracking.length > 0) {
+        const found = await this.shipments.resolveTracking(
+          manager,
+          byTracking.map(({ e }) => ({
+            trackingReference: e.trackingReference!,
+            carrierId: by.carrierId ?? undefined,
+            carrierCode: e.carrierCode,
+          })),
+        );
+        for (const row of found) resolved.set(byTracking[Number(row.idx) - 1].idx, row.ids);
+      }
+      const items: NewBatchItem[] = events.map((e, idx) => {
+        const { shipmentId, trackingReference, carrierCode: _carrierCode, ...fields } = e;
+        let id = shipmentId ?? null;
+        let reason: string | null = null;
+        if (!id && !trackingReference)
+          reason = 'names no shipment: give shipmentId or trackingReference';
+        if (!id && trackingReference) {
+          const ids = resolved.get(idx) ?? [];
+          if (ids.length === 1) id = ids[0];
+          else if (ids.length === 0)
+            reason = `no shipment with tracking reference ${trackingReference}`;
+          else
+            reason = `tracking reference ${trackingReference} is used by several carriers: add carrierCode`;
+        }
+        const key = id ?? `unresolved-${idx}`;
+        return {
+          idx,
+          part: partOf(key, parts),
+          shipmentKey: key,
+          shipmentId: id,
+          occurredAt: fields.occurredAt.toISOString(),
+          payload: fields,
+          rejectedReason: reason,
+        };
+      });
+      const batchId = await this.batches.insert(manager, by.keyId, by.carrierId, items);
+      await this.outbox.enqueueMany(
+        manager,
+        Array.from({ length: parts }, (_, part) => ({
+          item: { name: 'apply-event-batch' as const, data: { batchId, part } },
+          jobId: `batch-${batchId}-${part}`,
+        })),
+      );
+      return batchId;
+    });
+    return { id, status: 'processing', total: events.length };
+  }
+
+  /**
+   * Applies one part of a batch: shipment by shipment, each in one transaction that records
+   * its events and marks them done, so a worker killed half-way leaves nothing applied twice.
+   */
+  async applyPart(batchId: string, part: number): Promise<{ shipments: number }> {
+    const batch = await this.batches.find(batchId);
+    if (!batch) return { shipments: 0 };
+    const by: Principal = {
+      keyId: batch.submitted_by,
+      role: batch.carrier_id ? 'carrier' : 'operator',
+      carrierId: batch.carrier_id,
+    };
+    const shipmentIds = await this.batches.pendingShipments(batchId, part);
+    for (const shipmentId of shipmentIds) {
+      await this.batches.transaction(async (manager) => {
+        const shipment = await this.shipments.findById(shipmentId, manager, true);
+        const pending = await this.batches.pendingItems(manager, batchId, shipmentId);
+        if (pending.length === 0) return;
+        if (!shipment || (by.carrierId && shipment.carrier_id !== by.carrierId)) {
+          await this.batches.settle(
+            manager,
+            batchId,
+            pending.map((p) => ({
+              idx: p.idx,
+              result: 'rejected',
+              reason: `no shipment ${shipmentId}`,
+              eventId: null,
+            })),
+          );
+          return;
+        }
+        const settled: {
+          idx: number;
+          result: string;
+          reason: string | null;
+          eventId: string | null;
+        }[] = [];
+        const valid: { idx: number; input: ShipmentEventFieldsDto }[] = [];
+        for (const item of pending) {
+          const input = plainToInstance(ShipmentEventFieldsDto, item.payload);
+          try {
+            this.events.checkInput(input, `events[${item.idx}]`);
+            valid.push({ idx: item.idx, input });
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+            settled.push({
+              idx: item.idx,
+              result: 'rejected',
+              reason: error.message,
+              eventId: null,
+            });
+          }
+        }
+        const results = await this.events.recordFacts(
+          manager,
+          shipment,
+          valid.map((v) => v.input),
+          by,
+          batchId,
+        );
+        results.forEach((result, i) =>
+          settled.push({
+            idx: valid[i].idx,
+            result: result.outcome,
+            reason: result.outcome === 'rejected' ? result.reason : null,
+            eventId: result.outcome === 'rejected' ? null : result.event.id,
+          }),
+        );
+        await this.batches.settle(manager, batchId, settled);
+      });
+    }
+    await this.batches.completeIfDone(batchId);
+    return { shipments: shipmentIds.length };
+  }
+
+  async get(id: string, by: Principal): Promise<EventBatchResponseDto> {
+    const batch = await this.batches.find(id);
+    if (!batch || (by.carrierId && batch.carrier_id !== by.carrierId)) {
+      throw new DomainError('not_found', `Batch ${id} does not exist.`);
+    }
+    const [counts, rejections] = await Promise.all([
+      this.batches.counts(id),
+      this.batches.rejections(id, 1000),
+    ]);
+    const pending = counts.pending ?? 0;
+    return {
+      id,
+      status: pending === 0 ? 'completed' : 'processing',
+      total: batch.total,
+      applied: counts.applied ?? 0,
+      late: counts.late ?? 0,
+      duplicate: counts.duplicate ?? 0,
+      conflicting: counts.conflicting ?? 0,
+      rejected: counts.rejected ?? 0,
+      pending,
+      submittedAt: batch.submitted_at.toISOString(),
+      completedAt: batch.completed_at?.toISOString() ?? null,
+      rejections: rejections.map((r) => ({ index: r.idx, reason: r.reason })),
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import type { QueueJob } from '../../common/queue/jobs';
+import { Processor, type QueueProcessor } from '../../common/queue/processor.decorator';
+import { EventBatchesService } from './event-batches.service';
+
+@Injectable()
+@Processor('shipment-events')
+export class ShipmentEventsProcessor implements QueueProcessor<'shipment-events'> {
+  constructor(private readonly batches: EventBatchesService) {}
+
+  process(job: QueueJob<'shipment-events'>): Promise<unknown> {
+    switch (job.name) {
+      case 'apply-event-batch':
+        return this.batches.applyPart(job.data.batchId, job.data.part);
+    }
+  }
+}
