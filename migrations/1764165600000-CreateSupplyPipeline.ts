@@ -68,7 +68,9 @@ export class CreateSupplyPipeline1764165600000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX requests_list ON requests (received_at DESC, id DESC)`);
     await q.query(`CREATE INDEX requests_status ON requests (status, received_at DESC)`);
-    await q.query(`CREATE INDEX requests_country ON requests (recipient_country, received_at DESC)`);
+    await q.query(
+      `CREATE INDEX requests_country ON requests (recipient_country, received_at DESC)`,
+    );
 
     await q.query(`
       CREATE TABLE request_lines (
@@ -210,7 +212,9 @@ export class CreateSupplyPipeline1764165600000 implements MigrationInterface {
         voided_by text,
         void_reason text
       )`);
-    await q.query(`CREATE INDEX shipment_events_history ON shipment_events (shipment_id, occurred_at, sequence)`);
+    await q.query(
+      `CREATE INDEX shipment_events_history ON shipment_events (shipment_id, occurred_at, sequence)`,
+    );
     // One live fact per shipment, status and instant: a feed resending it changes nothing.
     await q.query(`
       CREATE UNIQUE INDEX shipment_events_fact ON shipment_events (shipment_id, status, occurred_at)
@@ -230,7 +234,9 @@ export class CreateSupplyPipeline1764165600000 implements MigrationInterface {
         event_id uuid,
         PRIMARY KEY (batch_id, idx)
       )`);
-    await q.query(`CREATE INDEX batch_items_part ON shipment_event_batch_items (batch_id, part, shipment_key)`);
+    await q.query(
+      `CREATE INDEX batch_items_part ON shipment_event_batch_items (batch_id, part, shipment_key)`,
+    );
 
     await q.query(`
       CREATE TABLE idempotency_keys (
