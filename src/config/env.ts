@@ -84,6 +84,16 @@ export class Env {
   @Max(600)
   SHUTDOWN_TIMEOUT_SECONDS = 25;
 
+  /**
+   * How long a worker's hold on a job lasts without renewal; a job whose worker died is
+   * picked up again after about this long.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  JOB_LOCK_SECONDS = 30;
+
   /** A queue whose oldest waiting job is this old while its worker idles gets a new worker. */
   @Type(() => Number)
   @IsInt()

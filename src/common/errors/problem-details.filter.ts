@@ -72,13 +72,14 @@ export function toProblem(exception: unknown, instance?: string): ProblemDocumen
   if (exception instanceof DomainError) {
     const status = ERROR_STATUS[exception.code];
     return {
+      // Extension members first: they can never overwrite the standard ones.
+      ...exception.details,
       type: problemType(exception.code),
       title: ERROR_TITLE[exception.code],
       status,
       detail: exception.message,
       instance,
       code: exception.code,
-      ...exception.details,
     };
   }
   if (exception instanceof HttpException) {

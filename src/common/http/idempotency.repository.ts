@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { returning } from '../db/returning';
 
 export interface StoredResponse {
   statusCode: number;
@@ -42,7 +43,8 @@ export class IdempotencyRepository {
     }
     if (row.locked) return { kind: 'in_flight' };
     // The holder died mid-request: take the key over.
-    const taken: unknown[] = await this.dataSource.query(
+    const taken = await returning(
+      this.dataSource,
       `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $3)
         WHERE principal = $1 AND key = $2 AND status_code IS NULL AND locked_until <= now()
         RETURNING 1`,

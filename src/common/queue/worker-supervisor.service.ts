@@ -96,6 +96,8 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
       prefix: this.env.QUEUE_PREFIX,
       concurrency: CONCURRENCY,
       autorun: true,
+      lockDuration: this.env.JOB_LOCK_SECONDS * 1000,
+      stalledInterval: this.env.JOB_LOCK_SECONDS * 1000,
     });
     const supervised: Supervised = {
       queue,

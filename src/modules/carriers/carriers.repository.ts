@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
 
 export interface CarrierRow {
   id: string;
@@ -42,7 +43,8 @@ export class CarriersRepository {
     patch: Partial<Pick<CarrierRow, 'name' | 'modes' | 'contact' | 'active'>>,
     by: string,
   ): Promise<CarrierRow | undefined> {
-    const rows: CarrierRow[] = await this.dataSource.query(
+    const rows = await returning<CarrierRow>(
+      this.dataSource,
       `UPDATE carriers SET
          name = coalesce($2, name), modes = coalesce($3, modes), contact = coalesce($4, contact),
          active = coalesce($5, active), updated_at = date_trunc('milliseconds', now()), updated_by = $6

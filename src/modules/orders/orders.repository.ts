@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
 
 export interface OrderRow {
   id: string;
@@ -103,7 +104,8 @@ export class OrdersRepository {
     to: string,
     by: string,
   ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
+    const rows = await returning(
+      manager,
       `UPDATE orders SET workflow_status = $3,
               status = CASE WHEN status IN ('dispatched', 'delivered') AND $3 <> 'cancelled' THEN status ELSE $3 END,
               version = version + 1, updated_at = date_trunc('milliseconds', now()), updated_by = $4

@@ -191,7 +191,7 @@ export class OrdersService {
           'conflict',
           `Order ${current.reference} is ${current.status}: it cannot become ${to}.`,
           {
-            status: current.status,
+            currentStatus: current.status,
             allowedFrom: from,
           },
         );

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
 
 export interface RequestRow {
   id: string;
@@ -125,7 +126,8 @@ export class RequestsRepository {
     by: string,
     reason: string | null,
   ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
+    const rows = await returning(
+      manager,
       `UPDATE requests SET workflow_status = $3, status = $3, decided_at = now(), decided_by = $4,
               decision_reason = coalesce($5, decision_reason), version = version + 1,
               updated_at = date_trunc('milliseconds', now()), updated_by = $4

@@ -217,7 +217,7 @@ export class RequestsService {
       'conflict',
       `Request ${current.reference} is ${current.status}: it cannot become ${to}.`,
       {
-        status: current.status,
+        currentStatus: current.status,
         allowedFrom: from,
       },
     );

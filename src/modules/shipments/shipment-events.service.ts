@@ -79,7 +79,7 @@ export class ShipmentEventsService {
       const [result] = await this.recordFacts(manager, shipment, [dto], by, null);
       if (result.outcome === 'rejected') {
         throw new DomainError('conflict', result.reason, {
-          status: shipment.status,
+          currentStatus: shipment.status,
           allowedTransitions: result.allowed ?? [],
         });
       }

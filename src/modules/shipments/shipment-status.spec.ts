@@ -113,6 +113,15 @@ describe('facts arriving late and out of order', () => {
     expect(arrival.fold.state.status).toBe('in_transit');
   });
 
+  it('keeps a late fact that breaks the machine at its place as conflicting', () => {
+    const arrival = classifyArrival(
+      [fact('dispatched', 10), fact('in_transit', 12)],
+      fact('cancelled', 11),
+    );
+    expect(arrival.outcome).toBe('conflicting');
+    expect(arrival.fold.state.status).toBe('in_transit');
+  });
+
   it('refuses a fact at or after the latest that goes backwards', () => {
     const arrival = classifyArrival([fact('in_transit', 10)], fact('booked', 11));
     expect(arrival.outcome).toBe('refused');

@@ -116,6 +116,13 @@ export interface FoldResult {
  * never recomputed from arrival order, so replaying the same facts in any order agrees.
  */
 export function foldFacts(facts: StatusFact[]): FoldResult {
+  const { applied: _applied, ...fold } = traceFold(facts);
+  return fold;
+}
+
+/** The fold, and the sequences of the facts it applied. */
+function traceFold(facts: StatusFact[]): FoldResult & { applied: Set<number> } {
+  const applied = new Set<number>();
   const ordered = [...facts].sort(
     (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.sequence - b.sequence,
   );
@@ -129,9 +136,10 @@ export function foldFacts(facts: StatusFact[]): FoldResult {
     if (!result.ok) continue;
     state = result.state;
     lastAppliedAt = fact.occurredAt;
+    applied.add(fact.sequence);
     if (fact.status === 'delivered') deliveredAt = fact.occurredAt;
   }
-  return { state, lastAppliedAt, dispatchedAt, deliveredAt };
+  return { state, lastAppliedAt, dispatchedAt, deliveredAt, applied };
 }
 
 export type ArrivalOutcome = 'applied' | 'late' | 'conflicting' | 'refused';
@@ -147,10 +155,10 @@ export interface Arrival {
 /**
  * How a new fact is treated, given the facts that currently establish the state:
  * - at or after the latest applied fact: applied if the machine allows it, else refused (409);
- * - older than it (late): kept in the history. If the history still agrees with the current
- *   status it joins the fold (it may explain when goods left, or which status a hold left);
- *   if it contradicts what came after (a `lost` before a later `in_transit`) it is kept as
- *   conflicting and moves nothing.
+ * - older than it (late): kept in the history, never moving the status. If it fits the
+ *   history at its place it joins the fold (it may tell when goods left, or which status a
+ *   hold left); if it contradicts it (a `lost` before a later `in_transit`, a `cancelled`
+ *   after the dispatch) it is kept as conflicting and moves nothing.
  */
 export function classifyArrival(current: StatusFact[], fact: StatusFact): Arrival {
   const before = foldFacts(current);
@@ -160,9 +168,10 @@ export function classifyArrival(current: StatusFact[], fact: StatusFact): Arriva
     if (!result.ok) return { outcome: 'refused', fold: before, allowed: result.allowed };
     return { outcome: 'applied', fold: foldFacts([...current, fact]) };
   }
-  const after = foldFacts([...current, fact]);
-  if (after.state.status === before.state.status && after.lastAppliedAt?.getTime() === lastAt) {
-    return { outcome: 'late', fold: after };
-  }
-  return { outcome: 'conflicting', fold: before };
+  const { applied, ...after } = traceFold([...current, fact]);
+  const fits =
+    applied.has(fact.sequence) &&
+    after.state.status === before.state.status &&
+    after.lastAppliedAt?.getTime() === lastAt;
+  return fits ? { outcome: 'late', fold: after } : { outcome: 'conflicting', fold: before };
 }

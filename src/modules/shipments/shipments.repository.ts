@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
 
 export interface ShipmentRow {
   id: string;
@@ -250,7 +251,8 @@ export class ShipmentsRepository {
     fold: ShipmentFold,
     by: string,
   ): Promise<number> {
-    const [row] = await manager.query(
+    const [row] = await returning<{ version: number }>(
+      manager,
       `UPDATE shipments SET status = $2, resume_status = $3, last_event_at = $4, dispatched_at = $5,
               delivered_at = $6, version = version + 1, updated_at = date_trunc('milliseconds', now()),
               updated_by = $7
@@ -452,7 +454,8 @@ export class ShipmentsRepository {
     by: string,
     reason: string,
   ): Promise<EventRow> {
-    const [row] = await manager.query(
+    const [row] = await returning<EventRow>(
+      manager,
       `UPDATE shipment_events SET voided_at = clock_timestamp(), voided_by = $2, void_reason = $3
         WHERE id = $1 RETURNING *`,
       [eventId, by, reason],

@@ -225,7 +225,7 @@ export class ShipmentsService {
           'conflict',
           `Shipment ${shipment.reference} cannot be cancelled: ${result.reason}`,
           {
-            status: shipment.status,
+            currentStatus: shipment.status,
             allowedTransitions: result.allowed ?? [],
           },
         );
