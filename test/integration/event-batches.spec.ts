@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { bearer, bootApp, eventually, type TestApp } from '../helpers/app';
+import { makeKey, makePlannedShipment } from '../helpers/factories';
+import { spawnEntry } from '../helpers/process';
+import { journeyEvents, seedShipments } from '../helpers/seed';
+
+async function waitForBatch(t: TestApp, key: string, id: string, timeoutMs = 60_000) {
+  return eventually(
+    async () => {
+      const res = await t.http.get(`/api/v1/shipment-events/batches/${id}`).set(bearer(key));
+      return res.body.status === 'completed' ? res.body : undefined;
+    },
+    timeoutMs,
+    `batch ${id} to complete`,
+  );
+}
+
+describe('batches of carrier events', () => {
+  let t: TestApp;
+  let operator: string;
+
+  beforeAll(async () => {
+    t = await bootApp();
+    operator = await makeKey(t, 'operator');
+  });
+  afterAll(() => t.close());
+
+  it('applies 10,000 events, then the same batch again with no change', async () => {
+    const { shipments } = await seedShipments(t.dataSource, 1000);
+    const events = journeyEvents(shipments);
+    expect(events).toHaveLength(10_000);
+
+    const accepted = await t.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({ events });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ status: 'processing', total: 10_000 });
+    const done = await waitForBatch(t, operator, accepted.body.id);
+    expect(done).toMatchObject({
+      total: 10_000,
+      applied: 10_000,
+      rejected: 0,
+      duplicate: 0,
+      pending: 0,
+    });
+
+    const ids = shipments.map((s) => s.id);
+    const states = await t.dataSource.query(
+      `SELECT status, version, dispatched_at, delivered_at FROM shipments WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(states.every((s: any) => s.status === 'delivered')).toBe(true);
+    expect(
+      states.every((s: any) => s.dispatched_at.toISOString() === '2020-03-21T00:00:00.000Z'),
+    ).toBe(true);
+    const [{ n: stored }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM shipment_events WHERE shipment_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(stored).toBe(10_000);
+
+    const again = await t.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({ events });
+    expect(again.status).toBe(202);
+    const redone = await waitForBatch(t, operator, again.body.id);
+    expect(redone).toMatchObject({ applied: 0, duplicate: 10_000, rejected: 0 });
+    const after = await t.dataSource.query(
+      `SELECT status, version FROM shipments WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(after).toEqual(
+      expect.arrayContaining(
+        states.map((s: any) => expect.objectContaining({ version: s.version })),
+      ),
+    );
+    const [{ n: storedAgain }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM shipment_events WHERE shipment_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(storedAgain).toBe(10_000);
+  }, 120_000);
+
+  it('reports each refused event with its reason, and applies the rest', async () => {
+    const { shipment } = await makePlannedShipment(t);
+    const accepted = await t.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({
+        events: [
+          { shipmentId: shipment.id, status: 'dispatched', occurredAt: '2020-03-21T00:00:00Z' },
+          {
+            trackingReference: 'NO-SUCH-REF',
+            status: 'dispatched',
+            occurredAt: '2020-03-21T00:00:00Z',
+          },
+          { shipmentId: shipment.id, status: 'booked', occurredAt: '2020-03-22T00:00:00Z' },
+          { shipmentId: shipment.id, status: 'in_transit', occurredAt: '2999-01-01T00:00:00Z' },
+          { shipmentId: randomUUID(), status: 'dispatched', occurredAt: '2020-03-21T00:00:00Z' },
+          { status: 'dispatched', occurredAt: '2020-03-21T00:00:00Z' },
+        ],
+      });
+    expect(accepted.status).toBe(202);
+    const done = await waitForBatch(t, operator, accepted.body.id);
+    expect(done).toMatchObject({ total: 6, applied: 1, rejected: 5 });
+    const reasons = Object.fromEntries(done.rejections.map((r: any) => [r.index, r.reason]));
+    expect(reasons[1]).toContain('no shipment with tracking reference NO-SUCH-REF');
+    expect(reasons[2]).toContain('cannot become booked');
+    expect(reasons[3]).toContain('events[3].occurredAt: must not be in the future');
+    expect(reasons[4]).toContain('no shipment');
+    expect(reasons[5]).toContain('names no shipment');
+  });
+
+  it('refuses a batch over 10,000 events, naming the field', async () => {
+    const event = {
+      trackingReference: 'X',
+      status: 'dispatched',
+      occurredAt: '2020-03-21T00:00:00Z',
+    };
+    const res = await t.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({ events: Array(10_001).fill(event) });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: any) => e.field)).toContain('events');
+  });
+});
+
+describe('a batch whose worker is killed mid-way', () => {
+  let api: TestApp;
+  let operator: string;
+
+  beforeAll(async () => {
+    api = await bootApp({ JOB_LOCK_SECONDS: '2' }, { workers: false });
+    operator = await makeKey(api, 'operator');
+  });
+  afterAll(() => api.close());
+
+  it('still ends with every event applied exactly once', async () => {
+    const { shipments } = await seedShipments(api.dataSource, 1000);
+    const worker = spawnEntry('worker', {
+      DATABASE_URL: process.env.DATABASE_URL!,
+      REDIS_URL: process.env.REDIS_URL!,
+      QUEUE_PREFIX: process.env.QUEUE_PREFIX!,
+      JOB_LOCK_SECONDS: '2',
+    });
+    await eventually(
+      async () => worker.output().includes('Lifeline workers running'),
+      20_000,
+      'the worker to start',
+    );
+
+    const accepted = await api.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({ events: journeyEvents(shipments) });
+    expect(accepted.status).toBe(202);
+    const batchId = accepted.body.id;
+    const progress = async () =>
+      (await api.http.get(`/api/v1/shipment-events/batches/${batchId}`).set(bearer(operator))).body;
+    await eventually(
+      async () => (await progress()).applied >= 1000,
+      30_000,
+      'the worker to apply some events',
+    );
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    const atKill = await progress();
+    expect(atKill.pending).toBeGreaterThan(0);
+
+    // Another worker takes over the abandoned jobs once their locks lapse.
+    const rescue = await bootApp({ JOB_LOCK_SECONDS: '2' });
+    try {
+      const done = await waitForBatch(rescue, operator, batchId, 90_000);
+      expect(done).toMatchObject({
+        total: 10_000,
+        applied: 10_000,
+        duplicate: 0,
+        rejected: 0,
+        pending: 0,
+      });
+      const [{ n }] = await api.dataSource.query(
+        `SELECT count(*)::int AS n FROM shipment_events WHERE batch_id = $1`,
+        [batchId],
+      );
+      expect(n).toBe(10_000);
+      const delivered = await api.dataSource.query(
+        `SELECT count(*)::int AS n FROM shipments WHERE id = ANY($1::uuid[]) AND status = 'delivered'`,
+        [shipments.map((s) => s.id)],
+      );
+      expect(delivered[0].n).toBe(1000);
+    } finally {
+      await rescue.close();
+    }
+  }, 180_000);
+});
