@@ -1,3 +1,4 @@
+import { FulfilmentRepository } from '../../src/modules/fulfilment/fulfilment.repository';
 import { bearer, bootApp, type TestApp } from '../helpers/app';
 import {
   makeApprovedRequest,
@@ -162,6 +163,14 @@ describe('a request, from receipt to delivery', () => {
       delivered: 199_600,
     });
     expect(current.createdBy).toBe('env-admin');
+
+    // The quantities kept up to date event by event equal a recomputation from scratch.
+    await t.dataSource.transaction((m) => t.app.get(FulfilmentRepository).rollup(m, [request.id]));
+    expect(await getRequest(request.id)).toEqual(current);
+    const orders = await Promise.all(
+      [orderA, orderB].map((o) => t.http.get(`/api/v1/orders/${o.id}`).set(bearer(t.adminKey))),
+    );
+    expect(orders.map((o) => o.body.status)).toEqual(['dispatched', 'delivered']);
     expect(delivered.body.history[2].recordedBy).not.toBe('env-admin');
   });
 

@@ -146,6 +146,47 @@ describe('shipment status events', () => {
     expect(again.status).toBe(409);
   });
 
+  it('voids a delivery with its proof of delivery, taking the delivered quantities back', async () => {
+    const { shipment, request } = await makePlannedShipment(t, 30);
+    await post(shipment.id, { status: 'dispatched', occurredAt: '2020-03-24T10:00:00Z' });
+    const full = await shipmentOf(shipment.id);
+    const delivered = await post(shipment.id, {
+      status: 'delivered',
+      occurredAt: '2020-03-25T10:00:00Z',
+      proofOfDelivery: {
+        lines: [{ shipmentItemId: full.items[0].id, receivedGood: 25, damaged: 3, missing: 2 }],
+      },
+    });
+    expect(delivered.status).toBe(201);
+    let req = (await t.http.get(`/api/v1/requests/${request.id}`).set(bearer(t.adminKey))).body;
+    expect(req.lines[0].delivered).toBe(28);
+    await t.http
+      .post(`/api/v1/shipments/${shipment.id}/events/${delivered.body.id}/void`)
+      .set(bearer(operator))
+      .send({ reason: 'Delivered to the wrong store' });
+    const after = await shipmentOf(shipment.id);
+    expect(after).toMatchObject({ status: 'dispatched', deliveredAt: null });
+    expect(after.items[0]).toMatchObject({ receivedGood: null, damaged: null, missing: null });
+    req = (await t.http.get(`/api/v1/requests/${request.id}`).set(bearer(t.adminKey))).body;
+    expect(req.lines[0]).toMatchObject({ dispatched: 30, delivered: 0 });
+    expect(req.status).toBe('dispatched');
+  });
+
+  it('refuses a proof of delivery that does not add up, naming the line', async () => {
+    const { shipment } = await makePlannedShipment(t, 30);
+    const full = await shipmentOf(shipment.id);
+    const res = await post(shipment.id, {
+      status: 'delivered',
+      occurredAt: '2020-03-25T10:00:00Z',
+      proofOfDelivery: {
+        lines: [{ shipmentItemId: full.items[0].id, receivedGood: 25, damaged: 3, missing: 1 }],
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toContain('proofOfDelivery.lines[0]');
+    expect((await shipmentOf(shipment.id)).status).toBe('planned');
+  });
+
   it('applies exactly the legal ones of 50 concurrent events, losing no update', async () => {
     const { shipment } = await makePlannedShipment(t);
     await post(shipment.id, { status: 'dispatched', occurredAt: '2020-03-24T00:00:00Z' });

@@ -1,5 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
+
+/** How much one shipment's change adds to (or takes from) an order line. */
+export interface LineDelta {
+  orderLineId: string;
+  shipped: number;
+  dispatched: number;
+  delivered: number;
+}
+
+/** The first dispatch of a request's goods (r is the request), from its live shipments. */
+const EARLIEST_DISPATCH_SQL = `(
+  SELECT min(sh.dispatched_at) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+    JOIN shipment_items si ON si.order_line_id = ol.id
+    JOIN shipments sh ON sh.id = si.shipment_id AND sh.status <> 'cancelled'
+   WHERE o.request_id = r.id)`;
+
+/** The last delivery of a request's goods. */
+const LAST_DELIVERY_SQL = `(
+  SELECT max(sh.delivered_at) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+    JOIN shipment_items si ON si.order_line_id = ol.id
+    JOIN shipments sh ON sh.id = si.shipment_id AND sh.status = 'delivered'
+   WHERE o.request_id = r.id)`;
 
 /**
  * Rolls shipment facts up into order lines, request lines, orders and requests, in the
@@ -25,6 +48,109 @@ export class FulfilmentRepository {
       [shipmentId],
     );
     return rows.map((r) => r.request_id);
+  }
+
+  /**
+   * Applies one shipment's change to the quantities it contributes, then refreshes the
+   * statuses and dates that depend on them. Exact because every change of a shipment's
+   * contribution passes here under that shipment's lock; `rollup` recomputes from scratch.
+   */
+  async applyShipmentDeltas(
+    manager: EntityManager,
+    requestIds: string[],
+    deltas: LineDelta[],
+    dispatch: { before: Date | null; after: Date | null },
+  ): Promise<void> {
+    const moving = deltas.filter((d) => d.shipped !== 0 || d.dispatched !== 0 || d.delivered !== 0);
+    if (moving.length > 0) {
+      const lines = await returning<{ order_id: string; request_line_id: string; id: string }>(
+        manager,
+        `UPDATE order_lines ol SET shipped = ol.shipped + d.s, dispatched = ol.dispatched + d.p, delivered = ol.delivered + d.v
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS d(id, s, p, v)
+          WHERE ol.id = d.id RETURNING ol.id, ol.order_id, ol.request_line_id`,
+        [
+          moving.map((d) => d.orderLineId),
+          moving.map((d) => d.shipped),
+          moving.map((d) => d.dispatched),
+          moving.map((d) => d.delivered),
+        ],
+      );
+      const byRequestLine = new Map<string, { p: number; v: number }>();
+      for (const line of lines) {
+        const d = moving.find((m) => m.orderLineId === line.id)!;
+        const sum = byRequestLine.get(line.request_line_id) ?? { p: 0, v: 0 };
+        byRequestLine.set(line.request_line_id, {
+          p: sum.p + d.dispatched,
+          v: sum.v + d.delivered,
+        });
+      }
+      const ids = [...byRequestLine.keys()];
+      await manager.query(
+        `UPDATE request_lines rl SET dispatched = rl.dispatched + d.p, delivered = rl.delivered + d.v
+           FROM unnest($1::uuid[], $2::int[], $3::int[]) AS d(id, p, v) WHERE rl.id = d.id`,
+        [ids, ids.map((id) => byRequestLine.get(id)!.p), ids.map((id) => byRequestLine.get(id)!.v)],
+      );
+      await this.refreshOrders(manager, [...new Set(lines.map((l) => l.order_id))]);
+    }
+    const dispatchWithdrawn =
+      dispatch.before !== null &&
+      (dispatch.after === null || dispatch.after.getTime() > dispatch.before.getTime());
+    await this.refreshRequests(manager, requestIds, {
+      earliestDispatch: dispatch.after,
+      recomputeDispatch: dispatchWithdrawn,
+    });
+  }
+
+  private async refreshOrders(manager: EntityManager, orderIds: string[]): Promise<void> {
+    if (orderIds.length === 0) return;
+    await manager.query(
+      `UPDATE orders o SET status = s.status, version = o.version + 1, updated_at = date_trunc('milliseconds', now())
+         FROM (
+           SELECT o.id,
+                  CASE WHEN o.workflow_status IN ('draft', 'cancelled') THEN o.workflow_status
+                       WHEN bool_and(ol.delivered >= ol.quantity) THEN 'delivered'
+                       WHEN bool_and(ol.dispatched >= ol.quantity) THEN 'dispatched'
+                       ELSE o.workflow_status END AS status
+             FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+            WHERE o.id = ANY($1::uuid[])
+            GROUP BY o.id) s
+        WHERE o.id = s.id AND o.status <> s.status`,
+      [orderIds],
+    );
+  }
+
+  /**
+   * Request status from its lines; the first dispatch moves earlier as goods leave, and is
+   * searched again only when a dispatch is withdrawn (a voided event).
+   */
+  private async refreshRequests(
+    manager: EntityManager,
+    requestIds: string[],
+    dispatch: { earliestDispatch: Date | null; recomputeDispatch: boolean },
+  ): Promise<void> {
+    if (requestIds.length === 0) return;
+    await manager.query(
+      `UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
+              delivered_at = s.delivered_at, version = r.version + 1,
+              updated_at = date_trunc('milliseconds', now())
+         FROM (
+           SELECT r.id, x.status,
+                  CASE WHEN $3 THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, $2::timestamptz) END AS first_dispatch_at,
+                  CASE WHEN x.status <> 'delivered' THEN NULL
+                       WHEN r.delivered_at IS NOT NULL AND r.status = 'delivered' THEN r.delivered_at
+                       ELSE ${LAST_DELIVERY_SQL} END AS delivered_at
+             FROM requests r
+             JOIN LATERAL (
+               SELECT CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
+                           WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
+                           WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
+                           ELSE 'in_fulfilment' END AS status
+                 FROM request_lines rl WHERE rl.request_id = r.id) x ON true
+            WHERE r.id = ANY($1::uuid[])) s
+        WHERE r.id = s.id
+          AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
+      [requestIds, dispatch.earliestDispatch, dispatch.recomputeDispatch],
+    );
   }
 
   /** Recomputes everything derived for these requests from their orders and shipments. */

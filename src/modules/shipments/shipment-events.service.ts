@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
 import type { Principal } from '../auth/principal';
-import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
+import { FulfilmentRepository, type LineDelta } from '../fulfilment/fulfilment.repository';
 import { parseLocation } from '../reference/locations';
 import type {
   CreateShipmentEventDto,
@@ -24,7 +24,7 @@ const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
 export type EventResult =
   | { outcome: ArrivalOutcome | 'duplicate'; event: EventRow }
-  | { outcome: 'rejected'; reason: string; allowed?: ShipmentStatus[] };
+  | { outcome: 'rejected'; reason: string; allowed?: ShipmentStatus[]; unprocessable?: boolean };
 
 export interface FactInput extends ShipmentEventFieldsDto {
   proofOfDelivery?: ProofOfDeliveryDto;
@@ -78,6 +78,7 @@ export class ShipmentEventsService {
       );
       const [result] = await this.recordFacts(manager, shipment, [dto], by, null);
       if (result.outcome === 'rejected') {
+        if (result.unprocessable) throw new DomainError('unprocessable', result.reason);
         throw new DomainError('conflict', result.reason, {
           currentStatus: shipment.status,
           allowedTransitions: result.allowed ?? [],
@@ -136,15 +137,23 @@ export class ShipmentEventsService {
   ): Promise<EventResult[]> {
     const rows = await this.shipments.liveFacts(manager, shipment.id);
     const facts = rows.map(toFact);
-    const byKey = new Map(rows.map((r) => [`${r.status}@${r.occurred_at.getTime()}`, r]));
-    const results: EventResult[] = [];
+    const key = (status: string, at: Date) => `${status}@${at.getTime()}`;
+    const known = new Map(rows.map((r) => [key(r.status, r.occurred_at), r]));
+    // Decide every fact in memory first (pure), then store them in one statement.
+    const decided: ({ input: FactInput; outcome: ArrivalOutcome } | EventResult)[] = [];
+    const accepted = new Set<string>();
     let proof: ProofOfDeliveryDto | undefined;
     let nextSequence = Number.MAX_SAFE_INTEGER - 1_000_000;
 
     for (const input of inputs) {
-      const existing = byKey.get(`${input.status}@${input.occurredAt.getTime()}`);
+      const k = key(input.status, input.occurredAt);
+      const existing = known.get(k);
       if (existing) {
-        results.push({ outcome: 'duplicate', event: existing });
+        decided.push({ outcome: 'duplicate', event: existing });
+        continue;
+      }
+      if (accepted.has(k)) {
+        decided.push({ input, outcome: 'duplicate' as ArrivalOutcome });
         continue;
       }
       const candidate: StatusFact = {
@@ -154,7 +163,7 @@ export class ShipmentEventsService {
       };
       const arrival = classifyArrival(facts, candidate);
       if (arrival.outcome === 'refused') {
-        results.push({
+        decided.push({
           outcome: 'rejected',
           reason: `A shipment that is ${this.describe(foldFacts(facts))} cannot become ${input.status}; allowed: ${
             arrival.allowed?.join(', ') || 'nothing (terminal)'
@@ -164,40 +173,51 @@ export class ShipmentEventsService {
         continue;
       }
       if (input.proofOfDelivery) {
-        if (arrival.outcome !== 'applied') {
-          results.push({
-            outcome: 'rejected',
-            reason: 'A proof of delivery needs its delivered event to apply.',
-          });
-          continue;
-        }
-        const problem = await this.checkProof(manager, shipment.id, input.proofOfDelivery);
+        const problem =
+          arrival.outcome !== 'applied'
+            ? 'A proof of delivery needs its delivered event to apply.'
+            : await this.checkProof(manager, shipment.id, input.proofOfDelivery);
         if (problem) {
-          results.push({ outcome: 'rejected', reason: problem });
+          decided.push({ outcome: 'rejected', reason: problem, unprocessable: true });
           continue;
         }
         proof = input.proofOfDelivery;
       }
-      const event = await this.shipments.insertEvent(
-        manager,
-        shipment.id,
-        {
-          status: input.status,
-          occurredAt: input.occurredAt,
-          outcome: arrival.outcome,
-          location: input.location ?? null,
-          exceptionReason: input.exceptionReason ?? null,
-          temperatureC: input.temperatureC ?? null,
-          notes: input.notes ?? null,
-        },
-        by.keyId,
-        batchId,
-      );
-      if (arrival.outcome !== 'conflicting') facts.push(toFact(event));
-      byKey.set(`${event.status}@${event.occurred_at.getTime()}`, event);
-      results.push({ outcome: arrival.outcome, event });
+      if (arrival.outcome !== 'conflicting') facts.push(candidate);
+      accepted.add(k);
+      decided.push({ input, outcome: arrival.outcome });
     }
 
+    const toStore = decided.filter(
+      (d): d is { input: FactInput; outcome: ArrivalOutcome } =>
+        'input' in d && d.outcome !== ('duplicate' as ArrivalOutcome),
+    );
+    const stored = await this.shipments.insertEvents(
+      manager,
+      shipment.id,
+      toStore.map(({ input, outcome }) => ({
+        status: input.status,
+        occurredAt: input.occurredAt,
+        outcome,
+        location: input.location ?? null,
+        exceptionReason: input.exceptionReason ?? null,
+        temperatureC: input.temperatureC ?? null,
+        notes: input.notes ?? null,
+      })),
+      by.keyId,
+      batchId,
+    );
+    for (const row of stored) known.set(key(row.status, row.occurred_at), row);
+
+    const results: EventResult[] = decided.map((d) => {
+      if (!('input' in d)) return d;
+      const event = known.get(key(d.input.status, d.input.occurredAt))!;
+      return {
+        outcome: d.outcome === ('duplicate' as ArrivalOutcome) ? 'duplicate' : d.outcome,
+        event,
+      };
+    });
+    // The candidates' stand-in sequences order like the stored ones, so this fold is the stored one.
     await this.saveState(manager, shipment, foldFacts(facts), by, proof);
     return results;
   }
@@ -226,10 +246,11 @@ export class ShipmentEventsService {
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
       const facts = (await this.shipments.liveFacts(manager, shipmentId)).map(toFact);
       const fold = foldFacts(facts);
-      if (event.status === 'delivered' && fold.state.status !== 'delivered') {
+      await this.saveState(manager, shipment, fold, by, undefined, true);
+      // After the rollup, which took back what the proof of delivery had counted.
+      if (shipment.status === 'delivered' && fold.state.status !== 'delivered') {
         await this.shipments.clearProofOfDelivery(manager, shipmentId);
       }
-      await this.saveState(manager, shipment, fold, by, undefined, true);
       return { event: voided, shipment: (await this.shipments.findById(shipmentId, manager))! };
     });
   }
@@ -292,17 +313,69 @@ export class ShipmentEventsService {
       },
       by.keyId,
     );
-    if (proof) await this.shipments.recordProofOfDelivery(manager, proof.lines);
-    const rollupNeeded =
-      force ||
+    const contributionMoved =
       proof !== undefined ||
       !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-      !sameInstant(fold.deliveredAt, shipment.delivered_at) ||
+      (fold.state.status === 'delivered') !== (shipment.status === 'delivered') ||
       (fold.state.status === 'cancelled') !== (shipment.status === 'cancelled');
-    if (rollupNeeded) {
-      const requestIds = await this.fulfilment.requestIdsOfShipment(manager, shipment.id);
-      await this.fulfilment.lockRequests(manager, requestIds);
-      await this.fulfilment.rollup(manager, requestIds);
+    if (!contributionMoved) return;
+
+    // What this shipment adds to each order line, before and after: the difference rolls up.
+    const items = await this.shipments.itemQuantities(manager, shipment.id);
+    const proofOf = new Map(proof?.lines.map((l) => [l.shipmentItemId, l]) ?? []);
+    const deltas = new Map<string, LineDelta>();
+    for (const item of items) {
+      const storedArrived =
+        item.received_good === null ? item.quantity : item.received_good + (item.damaged ?? 0);
+      const line = proofOf.get(item.id);
+      const before = contribution(
+        shipment.status,
+        shipment.dispatched_at,
+        item.quantity,
+        storedArrived,
+      );
+      const after = contribution(
+        fold.state.status,
+        fold.dispatchedAt,
+        item.quantity,
+        line
+          ? line.receivedGood + line.damaged
+          : fold.state.status === 'delivered'
+            ? storedArrived
+            : item.quantity,
+      );
+      const delta = deltas.get(item.order_line_id) ?? {
+        orderLineId: item.order_line_id,
+        shipped: 0,
+        dispatched: 0,
+        delivered: 0,
+      };
+      delta.shipped += after.shipped - before.shipped;
+      delta.dispatched += after.dispatched - before.dispatched;
+      delta.delivered += after.delivered - before.delivered;
+      deltas.set(item.order_line_id, delta);
     }
+    if (proof) await this.shipments.recordProofOfDelivery(manager, proof.lines);
+    const requestIds = await this.fulfilment.requestIdsOfShipment(manager, shipment.id);
+    await this.fulfilment.lockRequests(manager, requestIds);
+    await this.fulfilment.applyShipmentDeltas(manager, requestIds, [...deltas.values()], {
+      before: shipment.dispatched_at,
+      after: fold.dispatchedAt,
+    });
   }
+}
+
+/** What one shipment item adds to its order line in a given state. */
+function contribution(
+  status: string,
+  dispatchedAt: Date | null,
+  quantity: number,
+  arrived: number,
+) {
+  const live = status !== 'cancelled';
+  return {
+    shipped: live ? quantity : 0,
+    dispatched: live && dispatchedAt ? quantity : 0,
+    delivered: status === 'delivered' ? arrived : 0,
+  };
 }

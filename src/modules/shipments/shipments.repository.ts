@@ -409,31 +409,55 @@ export class ShipmentsRepository {
     );
   }
 
-  async insertEvent(
+  /** Stores facts in the given order (their sequence numbers follow it), in one statement. */
+  async insertEvents(
     manager: EntityManager,
     shipmentId: string,
-    e: NewEvent,
+    events: NewEvent[],
     by: string,
     batchId: string | null,
-  ): Promise<EventRow> {
-    const [row] = await manager.query(
+  ): Promise<EventRow[]> {
+    if (events.length === 0) return [];
+    return manager.query(
       `INSERT INTO shipment_events (shipment_id, status, occurred_at, recorded_by, outcome, location,
                                     exception_reason, temperature_c, notes, batch_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+       SELECT $1, status, occurred_at, $2, outcome, location, reason, temperature, notes, $3
+         FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
+              WITH ORDINALITY AS t(status, occurred_at, outcome, location, reason, temperature, notes, n)
+        ORDER BY n
+       RETURNING *`,
       [
         shipmentId,
-        e.status,
-        e.occurredAt,
         by,
-        e.outcome,
-        e.location,
-        e.exceptionReason,
-        e.temperatureC,
-        e.notes,
         batchId,
+        events.map((e) => e.status),
+        events.map((e) => e.occurredAt.toISOString()),
+        events.map((e) => e.outcome),
+        events.map((e) => e.location),
+        events.map((e) => e.exceptionReason),
+        events.map((e) => e.temperatureC),
+        events.map((e) => e.notes),
       ],
     );
-    return row;
+  }
+
+  /** What a shipment carries of each order line, with any proof of delivery. */
+  itemQuantities(
+    manager: EntityManager,
+    shipmentId: string,
+  ): Promise<
+    {
+      id: string;
+      order_line_id: string;
+      quantity: number;
+      received_good: number | null;
+      damaged: number | null;
+    }[]
+  > {
+    return manager.query(
+      `SELECT id, order_line_id, quantity, received_good, damaged FROM shipment_items WHERE shipment_id = $1`,
+      [shipmentId],
+    );
   }
 
   async findEvent(
