@@ -1,0 +1,217 @@
+// Status-event throughput, beside a pgbench -N figure measured in the same run.
+//   npm run build && node bench/events.mjs [seconds=15]
+// Prints: pgbench simple-update TPS at 8 clients; single-event POST throughput and p50/p99
+// latency at 32 connections; the batch path's events per second applied end to end.
+// Needs PostgreSQL and Redis on their defaults and pgbench on the PATH. Asserts nothing.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { Pool } from 'undici';
+
+const SECONDS = Number(process.argv[2] ?? 15);
+const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const run = `ll_bench_${Date.now().toString(36)}`;
+const pgbenchDb = `${run}_pgbench`;
+const appDb = `${run}_app`;
+
+const admin = new pg.Client({ connectionString: `${PG}/postgres` });
+await admin.connect();
+const sh = (cmd, args) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+function pgbench() {
+  sh('createdb', ['-h', '127.0.0.1', '-U', 'postgres', pgbenchDb]);
+  sh('pgbench', ['-h', '127.0.0.1', '-U', 'postgres', '-i', '-s', '10', '-q', pgbenchDb]);
+  const out = sh('pgbench', [
+    '-h',
+    '127.0.0.1',
+    '-U',
+    'postgres',
+    '-N',
+    '-c',
+    '8',
+    '-j',
+    '2',
+    '-T',
+    String(SECONDS),
+    pgbenchDb,
+  ]);
+  return Number(/tps = ([\d.]+)/.exec(out)[1]);
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startApp(port, key) {
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/benchprof'] : [];
+  const child = spawn(process.execPath, [...profile, 'dist/main.js'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: process.env.BENCH_APP_SOCKET
+        ? `postgres://postgres@localhost/${appDb}?host=${process.env.BENCH_APP_SOCKET}`
+        : `${PG}/${appDb}`,
+      QUEUE_PREFIX: run,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_API_KEY: key,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      LOG_LEVEL: 'warn',
+      DB_POOL_SIZE: '20',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 300; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return child;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('app did not start');
+}
+
+/** Shipments spread over requests of 10 (a realistic fan-out), written straight to the tables. */
+async function seed(db, shipments, tag) {
+  const requests = Math.ceil(shipments / 10);
+  await db.query(
+    `INSERT INTO carriers (code, name, kind, modes, created_by, updated_by) VALUES ($1, 'Bench Air', 'airline', '{air_cargo}', 'bench', 'bench')`,
+    [tag],
+  );
+  await db.query(
+    `INSERT INTO items (code, name, category, unit, created_by) VALUES ($1, 'Bench kit', 'diagnostics', 'kit', 'bench')`,
+    [tag],
+  );
+  const rows = await db.query(
+    `WITH c AS (SELECT id FROM carriers WHERE code = $1), i AS (SELECT id FROM items WHERE code = $1),
+     r AS (INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind, workflow_status, status, received_at, created_by, updated_by)
+           SELECT $1 || '-R' || n, 'AF', 'Bench', 'AFKBL', 'urgent', 'donation', 'approved', 'in_fulfilment', '2020-03-20', 'bench', 'bench'
+             FROM generate_series(1, $2) n RETURNING id, reference),
+     rl AS (INSERT INTO request_lines (request_id, line_no, item_id, quantity, allocated)
+            SELECT r.id, 1, (SELECT id FROM i), 10, 10 FROM r RETURNING id, request_id),
+     o AS (INSERT INTO orders (reference, request_id, source, workflow_status, status, created_by, updated_by)
+           SELECT 'O' || r.reference, r.id, 'Bench', 'confirmed', 'confirmed', 'bench', 'bench' FROM r RETURNING id, request_id),
+     ol AS (INSERT INTO order_lines (order_id, request_line_id, quantity, shipped)
+            SELECT o.id, rl.id, 10, 10 FROM o JOIN rl ON rl.request_id = o.request_id RETURNING id),
+     s AS (INSERT INTO shipments (reference, carrier_id, mode, origin, destination, destination_country, tracking_reference, created_by, updated_by)
+           SELECT $1 || '-S' || n, (SELECT id FROM c), 'air_cargo', 'CNCAN', 'AFKBL', 'AF', $1 || '-' || n, 'bench', 'bench'
+             FROM generate_series(1, $3) n RETURNING id, tracking_reference)
+     SELECT s.id, s.tracking_reference, (SELECT array_agg(id) FROM ol) AS lines FROM s`,
+    [tag, requests, shipments],
+  );
+  const lines = rows.rows[0].lines;
+  await db.query(
+    `INSERT INTO shipment_items (shipment_id, order_line_id, quantity, lot, expires_on)
+     SELECT s, l, 1, 'L1', '2030-01-01' FROM unnest($1::uuid[], $2::uuid[]) AS t(s, l)`,
+    [rows.rows.map((r) => r.id), rows.rows.map((_, k) => lines[Math.floor(k / 10)])],
+  );
+  return rows.rows.map((r) => ({ id: r.id, trackingReference: r.tracking_reference }));
+}
+
+const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+try {
+  console.log(
+    `Lifeline event benchmark, ${SECONDS} s phases, 2 cores; server, PostgreSQL, Redis and load share them.`,
+  );
+  const tps = pgbench();
+  console.log(`pgbench -N (simple update), 8 clients:        ${tps.toFixed(0)} TPS`);
+
+  await admin.query(`CREATE DATABASE "${appDb}"`);
+  const port = await freePort();
+  const key = randomBytes(24).toString('hex');
+  const app = await startApp(port, key);
+  const db = new pg.Client({ connectionString: `${PG}/${appDb}` });
+  await db.connect();
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+  // Single events: 32 connections, each walking its own 10 shipments forward in time, so the
+  // mix is like a carrier's: one dispatch, then tracking updates (in_transit) per shipment.
+  const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+  const singles = await seed(
+    db,
+    CONNECTIONS * 10,
+    `B${randomBytes(3).toString('hex').toUpperCase()}`,
+  );
+  const latencies = [];
+  let errors = 0;
+  // undici's own pool: a lighter client than fetch, so the load takes less of the 2 cores.
+  const client = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
+  const until = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
+      const mine = singles.filter((_, k) => k % CONNECTIONS === c);
+      for (let n = 0; Date.now() < until; n++) {
+        const shipment = mine[n % mine.length];
+        const step = Math.floor(n / mine.length);
+        const body = {
+          status: step === 0 ? 'dispatched' : 'in_transit',
+          occurredAt: new Date(Date.UTC(2020, 2, 21) + step * 60_000).toISOString(),
+          location: 'AEDXB',
+        };
+        const t0 = performance.now();
+        const res = await client.request({
+          path: `/api/v1/shipments/${shipment.id}/events`,
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+        });
+        await res.body.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (res.statusCode !== 201) errors++;
+      }
+    }),
+  );
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  const rate = latencies.length / SECONDS;
+  console.log(
+    `single-event POST, ${CONNECTIONS} connections:            ${rate.toFixed(0)} events/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
+      `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
+  );
+
+  // Batches: 10,000 events (1,000 shipments x 10 facts, shuffled), submit to last applied.
+  const batchShipments = await seed(db, 1000, `C${randomBytes(3).toString('hex').toUpperCase()}`);
+  const steps = ['dispatched', ...Array(7).fill('in_transit'), 'arrived', 'delivered'];
+  const events = batchShipments.flatMap((s) =>
+    steps.map((status, i) => ({
+      trackingReference: s.trackingReference,
+      status,
+      occurredAt: new Date(Date.UTC(2020, 2, 21, i)).toISOString(),
+    })),
+  );
+  events.sort(() => Math.random() - 0.5);
+  const t0 = performance.now();
+  const accepted = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batch`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ events }),
+  }).then((r) => r.json());
+  const acceptedMs = performance.now() - t0;
+  let batch;
+  do {
+    await new Promise((r) => setTimeout(r, 50));
+    batch = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batches/${accepted.id}`, {
+      headers,
+    }).then((r) => r.json());
+  } while (batch.status !== 'completed');
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `batch of 10,000 events, end to end:           ${(10_000 / seconds).toFixed(0)} events/s ` +
+      `(202 after ${acceptedMs.toFixed(0)} ms, all applied after ${seconds.toFixed(2)} s; applied ${batch.applied}, rejected ${batch.rejected})`,
+  );
+
+  await db.end();
+  app.kill('SIGTERM');
+  await new Promise((r) => app.once('exit', r));
+} finally {
+  for (const name of [pgbenchDb, appDb])
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+}
