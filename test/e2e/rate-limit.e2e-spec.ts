@@ -53,6 +53,25 @@ describe('rate limiting per API key', () => {
     expect(other.status).toBe(200);
   });
 
+  it('slows down an address that keeps sending invalid keys, and says when to retry', async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 62; i++) {
+      last = await a.http
+        .get('/api/v1/api-keys')
+        .set('x-forwarded-for', '203.0.113.9')
+        .set(bearer(`ll_aaaaaaaa_${'x'.repeat(43)}`));
+      statuses.push(last.status);
+    }
+    expect(statuses.slice(0, 60)).toEqual(Array(60).fill(401));
+    expect(last!.status).toBe(429);
+    expect(last!.body.code).toBe('rate_limited');
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+    // A valid key from the same place is not caught up in it.
+    const key = await newKey();
+    expect((await a.http.get('/api/v1/api-keys?limit=1').set(bearer(key))).status).toBe(200);
+  });
+
   it('never limits health and metrics', async () => {
     for (let i = 0; i < 8; i++) {
       expect((await a.http.get('/health/live')).status).toBe(200);

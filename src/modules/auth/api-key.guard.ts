@@ -1,4 +1,6 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { Env } from '../../config/env';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../../common/errors/domain-error';
 import { bearerToken, type Role } from './api-key-format';
@@ -6,29 +8,56 @@ import { ApiKeysService } from './api-keys.service';
 import { PUBLIC_KEY, ROLES_KEY } from './auth.decorators';
 import type { Principal } from './principal';
 
+/** Failed authentications one address may make a minute before it is slowed down (429). */
+export const AUTH_FAILURES_PER_MINUTE = 60;
+
 /** Deny by default: a key is required, and the route must name the roles that may call it. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysService,
+    @Inject(ThrottlerStorage) private readonly attempts: ThrottlerStorage,
+    private readonly env: Env,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
 
-    const request = context.switchToHttp().getRequest<{
+    const http = context.switchToHttp();
+    const request = http.getRequest<{
       headers: Record<string, string | string[] | undefined>;
       principal?: Principal;
+      ip: string;
     }>();
     const token = bearerToken(request.headers.authorization);
-    if (!token) {
-      throw new DomainError('unauthenticated', 'Send an API key as `Authorization: Bearer <key>`.');
-    }
-    const principal = await this.keys.authenticate(token);
+    const principal = token ? await this.keys.authenticate(token) : null;
     if (!principal) {
-      throw new DomainError('unauthenticated', 'The API key is unknown or has been revoked.');
+      // Requests without a valid key have no key budget: failures are counted per address
+      // instead, so guessing keys is slow and cheap to refuse.
+      const record = await this.attempts.increment(
+        `${this.env.QUEUE_PREFIX}:auth-failures:${request.ip}`,
+        60_000,
+        AUTH_FAILURES_PER_MINUTE,
+        60_000,
+        'auth',
+      );
+      if (record.isBlocked) {
+        http
+          .getResponse<{ header(name: string, value: string): void }>()
+          .header('retry-after', String(record.timeToBlockExpire));
+        throw new DomainError(
+          'rate_limited',
+          'Too many requests without a valid API key from this address.',
+        );
+      }
+      throw new DomainError(
+        'unauthenticated',
+        token
+          ? 'The API key is unknown or has been revoked.'
+          : 'Send an API key as `Authorization: Bearer <key>`.',
+      );
     }
     request.principal = principal;
 
