@@ -10,6 +10,15 @@ export interface LineDelta {
   delivered: number;
 }
 
+/** What a request must learn about its goods' departures. */
+export interface RequestDispatch {
+  requestId: string;
+  /** The earliest dispatch among the shipments that changed (moves first_dispatch_at earlier). */
+  earliestDispatch: Date | null;
+  /** A dispatch was withdrawn (voided): search the first dispatch again. */
+  recomputeDispatch: boolean;
+}
+
 /** The first dispatch of a request's goods (r is the request), from its live shipments. */
 const EARLIEST_DISPATCH_SQL = `(
   SELECT min(sh.dispatched_at) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
@@ -39,27 +48,16 @@ export class FulfilmentRepository {
     );
   }
 
-  /** The requests whose goods a shipment carries. */
-  async requestIdsOfShipment(manager: EntityManager, shipmentId: string): Promise<string[]> {
-    const rows: { request_id: string }[] = await manager.query(
-      `SELECT DISTINCT o.request_id FROM shipment_items si
-         JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
-        WHERE si.shipment_id = $1 ORDER BY o.request_id`,
-      [shipmentId],
-    );
-    return rows.map((r) => r.request_id);
-  }
-
   /**
-   * Applies one shipment's change to the quantities it contributes, then refreshes the
-   * statuses and dates that depend on them. Exact because every change of a shipment's
-   * contribution passes here under that shipment's lock; `rollup` recomputes from scratch.
+   * Applies shipments' changes to the quantities they contribute, then refreshes the statuses
+   * and dates that depend on them. Exact because every change of a shipment's contribution
+   * passes here under that shipment's lock (the caller holds it, and the requests' locks);
+   * `rollup` recomputes the same figures from scratch.
    */
   async applyShipmentDeltas(
     manager: EntityManager,
-    requestIds: string[],
     deltas: LineDelta[],
-    dispatch: { before: Date | null; after: Date | null },
+    requests: RequestDispatch[],
   ): Promise<void> {
     const moving = deltas.filter((d) => d.shipped !== 0 || d.dispatched !== 0 || d.delivered !== 0);
     if (moving.length > 0) {
@@ -75,16 +73,17 @@ export class FulfilmentRepository {
           moving.map((d) => d.delivered),
         ],
       );
+      const byLine = new Map(moving.map((d) => [d.orderLineId, d]));
       const byRequestLine = new Map<string, { p: number; v: number }>();
       for (const line of lines) {
-        const d = moving.find((m) => m.orderLineId === line.id)!;
+        const d = byLine.get(line.id)!;
         const sum = byRequestLine.get(line.request_line_id) ?? { p: 0, v: 0 };
         byRequestLine.set(line.request_line_id, {
           p: sum.p + d.dispatched,
           v: sum.v + d.delivered,
         });
       }
-      const ids = [...byRequestLine.keys()];
+      const ids = [...byRequestLine.keys()].sort();
       await manager.query(
         `UPDATE request_lines rl SET dispatched = rl.dispatched + d.p, delivered = rl.delivered + d.v
            FROM unnest($1::uuid[], $2::int[], $3::int[]) AS d(id, p, v) WHERE rl.id = d.id`,
@@ -92,13 +91,7 @@ export class FulfilmentRepository {
       );
       await this.refreshOrders(manager, [...new Set(lines.map((l) => l.order_id))]);
     }
-    const dispatchWithdrawn =
-      dispatch.before !== null &&
-      (dispatch.after === null || dispatch.after.getTime() > dispatch.before.getTime());
-    await this.refreshRequests(manager, requestIds, {
-      earliestDispatch: dispatch.after,
-      recomputeDispatch: dispatchWithdrawn,
-    });
+    await this.refreshRequests(manager, requests);
   }
 
   private async refreshOrders(manager: EntityManager, orderIds: string[]): Promise<void> {
@@ -125,31 +118,34 @@ export class FulfilmentRepository {
    */
   private async refreshRequests(
     manager: EntityManager,
-    requestIds: string[],
-    dispatch: { earliestDispatch: Date | null; recomputeDispatch: boolean },
+    requests: RequestDispatch[],
   ): Promise<void> {
-    if (requestIds.length === 0) return;
+    if (requests.length === 0) return;
     await manager.query(
       `UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
               delivered_at = s.delivered_at, version = r.version + 1,
               updated_at = date_trunc('milliseconds', now())
          FROM (
            SELECT r.id, x.status,
-                  CASE WHEN $3 THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, $2::timestamptz) END AS first_dispatch_at,
+                  CASE WHEN q.recompute THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, q.earliest) END AS first_dispatch_at,
                   CASE WHEN x.status <> 'delivered' THEN NULL
                        WHEN r.delivered_at IS NOT NULL AND r.status = 'delivered' THEN r.delivered_at
                        ELSE ${LAST_DELIVERY_SQL} END AS delivered_at
-             FROM requests r
+             FROM unnest($1::uuid[], $2::timestamptz[], $3::boolean[]) AS q(id, earliest, recompute)
+             JOIN requests r ON r.id = q.id
              JOIN LATERAL (
                SELECT CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
                            WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
                            WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
                            ELSE 'in_fulfilment' END AS status
-                 FROM request_lines rl WHERE rl.request_id = r.id) x ON true
-            WHERE r.id = ANY($1::uuid[])) s
+                 FROM request_lines rl WHERE rl.request_id = r.id) x ON true) s
         WHERE r.id = s.id
           AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
-      [requestIds, dispatch.earliestDispatch, dispatch.recomputeDispatch],
+      [
+        requests.map((r) => r.requestId),
+        requests.map((r) => r.earliestDispatch?.toISOString() ?? null),
+        requests.map((r) => r.recomputeDispatch),
+      ],
     );
   }
 

@@ -82,17 +82,17 @@ export class EventBatchesRepository {
     return rows.map((r) => r.shipment_id);
   }
 
-  /** Locks a shipment's pending items of a batch (a second run of the job finds none). */
+  /** Locks shipments' pending items of a batch, in time order (a second run of the job finds none). */
   pendingItems(
     manager: EntityManager,
     batchId: string,
-    shipmentId: string,
+    shipmentIds: string[],
   ): Promise<BatchItemRow[]> {
     return manager.query(
       `SELECT idx, shipment_id, payload FROM shipment_event_batch_items
-        WHERE batch_id = $1 AND shipment_id = $2 AND result IS NULL
-        ORDER BY occurred_at, idx FOR UPDATE`,
-      [batchId, shipmentId],
+        WHERE batch_id = $1 AND shipment_id = ANY($2::uuid[]) AND result IS NULL
+        ORDER BY shipment_id, occurred_at, idx FOR UPDATE`,
+      [batchId, shipmentIds],
     );
   }
 

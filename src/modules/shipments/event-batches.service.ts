@@ -14,6 +14,11 @@ import { EventBatchesRepository, type NewBatchItem } from './event-batches.repos
 import { ShipmentEventsService } from './shipment-events.service';
 import { ShipmentsRepository } from './shipments.repository';
 
+type Settled = { idx: number; result: string; reason: string | null; eventId: string | null };
+
+/** Shipments whose events one transaction applies (a few statements for all of them). */
+const SHIPMENTS_PER_TRANSACTION = 100;
+
 /** Events of one shipment stay in one part (applied in time order); parts run in parallel. */
 const EVENTS_PER_PART = 250;
 const MAX_PARTS = 32;
@@ -101,36 +106,33 @@ export class EventBatchesService {
       carrierId: batch.carrier_id,
     };
     const shipmentIds = await this.batches.pendingShipments(batchId, part);
-    for (const shipmentId of shipmentIds) {
+    for (let from = 0; from < shipmentIds.length; from += SHIPMENTS_PER_TRANSACTION) {
+      const chunk = shipmentIds.slice(from, from + SHIPMENTS_PER_TRANSACTION);
       await this.batches.transaction(async (manager) => {
-        const shipment = await this.shipments.findById(shipmentId, manager, true);
-        const pending = await this.batches.pendingItems(manager, batchId, shipmentId);
+        const locked = await this.shipments.lockMany(manager, chunk);
+        const pending = await this.batches.pendingItems(manager, batchId, chunk);
         if (pending.length === 0) return;
-        if (!shipment || (by.carrierId && shipment.carrier_id !== by.carrierId)) {
-          await this.batches.settle(
-            manager,
-            batchId,
-            pending.map((p) => ({
-              idx: p.idx,
-              result: 'rejected',
-              reason: `no shipment ${shipmentId}`,
-              eventId: null,
-            })),
-          );
-          return;
-        }
-        const settled: {
-          idx: number;
-          result: string;
-          reason: string | null;
-          eventId: string | null;
-        }[] = [];
-        const valid: { idx: number; input: ShipmentEventFieldsDto }[] = [];
+        const visible = new Map(
+          locked
+            .filter((s) => !by.carrierId || s.carrier_id === by.carrierId)
+            .map((s) => [s.id, s]),
+        );
+        const settled: Settled[] = [];
+        const inputs = new Map<string, ShipmentEventFieldsDto[]>();
+        const indexes = new Map<string, number[]>();
         for (const item of pending) {
+          if (!visible.has(item.shipment_id)) {
+            settled.push({
+              idx: item.idx,
+              result: 'rejected',
+              reason: `no shipment ${item.shipment_id}`,
+              eventId: null,
+            });
+            continue;
+          }
           const input = plainToInstance(ShipmentEventFieldsDto, item.payload);
           try {
             this.events.checkInput(input, `events[${item.idx}]`);
-            valid.push({ idx: item.idx, input });
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
             settled.push({
@@ -139,23 +141,29 @@ export class EventBatchesService {
               reason: error.message,
               eventId: null,
             });
+            continue;
           }
+          inputs.set(item.shipment_id, [...(inputs.get(item.shipment_id) ?? []), input]);
+          indexes.set(item.shipment_id, [...(indexes.get(item.shipment_id) ?? []), item.idx]);
         }
-        const results = await this.events.recordFacts(
+        const { results } = await this.events.recordFacts(
           manager,
-          shipment,
-          valid.map((v) => v.input),
+          [...inputs.keys()].map((id) => visible.get(id)!),
+          inputs,
           by,
           batchId,
         );
-        results.forEach((result, i) =>
-          settled.push({
-            idx: valid[i].idx,
-            result: result.outcome,
-            reason: result.outcome === 'rejected' ? result.reason : null,
-            eventId: result.outcome === 'rejected' ? null : result.event.id,
-          }),
-        );
+        for (const [shipmentId, shipmentResults] of results) {
+          const idx = indexes.get(shipmentId)!;
+          shipmentResults.forEach((result, i) =>
+            settled.push({
+              idx: idx[i],
+              result: result.outcome,
+              reason: result.outcome === 'rejected' ? result.reason : null,
+              eventId: result.outcome === 'rejected' ? null : result.event.id,
+            }),
+          );
+        }
         await this.batches.settle(manager, batchId, settled);
       });
     }

@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
 import type { Principal } from '../auth/principal';
-import { FulfilmentRepository, type LineDelta } from '../fulfilment/fulfilment.repository';
+import {
+  FulfilmentRepository,
+  type LineDelta,
+  type RequestDispatch,
+} from '../fulfilment/fulfilment.repository';
 import { parseLocation } from '../reference/locations';
 import type {
   CreateShipmentEventDto,
@@ -17,7 +21,12 @@ import {
   type ShipmentStatus,
   type StatusFact,
 } from './shipment-status';
-import { type EventRow, type ShipmentRow, ShipmentsRepository } from './shipments.repository';
+import {
+  type EventRow,
+  type NewEvent,
+  type ShipmentRow,
+  ShipmentsRepository,
+} from './shipments.repository';
 
 /** Events may be back-dated, not dated ahead (5 minutes of clock skew allowed). */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
@@ -76,7 +85,14 @@ export class ShipmentEventsService {
         by,
         shipmentId,
       );
-      const [result] = await this.recordFacts(manager, shipment, [dto], by, null);
+      const { results, shipments } = await this.recordFacts(
+        manager,
+        [shipment],
+        new Map([[shipment.id, [dto]]]),
+        by,
+        null,
+      );
+      const [result] = results.get(shipment.id)!;
       if (result.outcome === 'rejected') {
         if (result.unprocessable) throw new DomainError('unprocessable', result.reason);
         throw new DomainError('conflict', result.reason, {
@@ -84,8 +100,7 @@ export class ShipmentEventsService {
           allowedTransitions: result.allowed ?? [],
         });
       }
-      const after = (await this.shipments.findById(shipmentId, manager))!;
-      return { result, shipment: after };
+      return { result, shipment: shipments.get(shipment.id)! };
     });
   }
 
@@ -124,102 +139,117 @@ export class ShipmentEventsService {
   }
 
   /**
-   * Records facts about one locked shipment, in time order, and brings the shipment, its
-   * orders and requests up to date. Facts the machine refuses come back as `rejected`;
-   * a fact already recorded (same status and instant) comes back as `duplicate`.
+   * Records facts about locked shipments, each shipment's in time order, and brings the
+   * shipments, their orders and requests up to date, in a few set-based statements however
+   * many shipments there are. Facts the machine refuses come back as `rejected`; a fact
+   * already recorded (same status and instant) comes back as `duplicate`.
    */
   async recordFacts(
     manager: EntityManager,
-    shipment: ShipmentRow,
-    inputs: FactInput[],
+    locked: ShipmentRow[],
+    inputs: Map<string, FactInput[]>,
     by: Principal,
     batchId: string | null,
-  ): Promise<EventResult[]> {
-    const rows = await this.shipments.liveFacts(manager, shipment.id);
-    const facts = rows.map(toFact);
-    const key = (status: string, at: Date) => `${status}@${at.getTime()}`;
-    const known = new Map(rows.map((r) => [key(r.status, r.occurred_at), r]));
-    // Decide every fact in memory first (pure), then store them in one statement.
-    const decided: ({ input: FactInput; outcome: ArrivalOutcome } | EventResult)[] = [];
-    const accepted = new Set<string>();
-    let proof: ProofOfDeliveryDto | undefined;
-    let nextSequence = Number.MAX_SAFE_INTEGER - 1_000_000;
+  ): Promise<{ results: Map<string, EventResult[]>; shipments: Map<string, ShipmentRow> }> {
+    const key = (shipmentId: string, status: string, at: Date) =>
+      `${shipmentId}/${status}@${at.getTime()}`;
+    const rows = await this.shipments.liveFacts(
+      manager,
+      locked.map((s) => s.id),
+    );
+    const known = new Map(rows.map((r) => [key(r.shipment_id, r.status, r.occurred_at), r]));
+    const factsOf = new Map<string, StatusFact[]>(locked.map((s) => [s.id, []]));
+    for (const row of rows) factsOf.get(row.shipment_id)!.push(toFact(row));
 
-    for (const input of inputs) {
-      const k = key(input.status, input.occurredAt);
-      const existing = known.get(k);
-      if (existing) {
-        decided.push({ outcome: 'duplicate', event: existing });
-        continue;
-      }
-      if (accepted.has(k)) {
-        decided.push({ input, outcome: 'duplicate' as ArrivalOutcome });
-        continue;
-      }
-      const candidate: StatusFact = {
-        status: input.status,
-        occurredAt: input.occurredAt,
-        sequence: nextSequence++,
-      };
-      const arrival = classifyArrival(facts, candidate);
-      if (arrival.outcome === 'refused') {
-        decided.push({
-          outcome: 'rejected',
-          reason: `A shipment that is ${this.describe(foldFacts(facts))} cannot become ${input.status}; allowed: ${
-            arrival.allowed?.join(', ') || 'nothing (terminal)'
-          }.`,
-          allowed: arrival.allowed,
-        });
-        continue;
-      }
-      if (input.proofOfDelivery) {
-        const problem =
-          arrival.outcome !== 'applied'
-            ? 'A proof of delivery needs its delivered event to apply.'
-            : await this.checkProof(manager, shipment.id, input.proofOfDelivery);
-        if (problem) {
-          decided.push({ outcome: 'rejected', reason: problem, unprocessable: true });
+    // Decide every fact in memory (pure), then store them all in one statement.
+    type Decision = { input: FactInput; outcome: ArrivalOutcome | 'duplicate' } | EventResult;
+    const decisions = new Map<string, Decision[]>();
+    const proofs = new Map<string, ProofOfDeliveryDto>();
+    const toStore: (NewEvent & { shipmentId: string })[] = [];
+    let nextSequence = Number.MAX_SAFE_INTEGER - 10_000_000;
+    for (const shipment of locked) {
+      const facts = factsOf.get(shipment.id)!;
+      const decided: Decision[] = [];
+      const accepted = new Set<string>();
+      for (const input of inputs.get(shipment.id) ?? []) {
+        const k = key(shipment.id, input.status, input.occurredAt);
+        const existing = known.get(k);
+        if (existing) {
+          decided.push({ outcome: 'duplicate', event: existing });
           continue;
         }
-        proof = input.proofOfDelivery;
+        if (accepted.has(k)) {
+          decided.push({ input, outcome: 'duplicate' });
+          continue;
+        }
+        const candidate: StatusFact = {
+          status: input.status,
+          occurredAt: input.occurredAt,
+          sequence: nextSequence++,
+        };
+        const arrival = classifyArrival(facts, candidate);
+        if (arrival.outcome === 'refused') {
+          decided.push({
+            outcome: 'rejected',
+            reason: `A shipment that is ${this.describe(foldFacts(facts))} cannot become ${input.status}; allowed: ${
+              arrival.allowed?.join(', ') || 'nothing (terminal)'
+            }.`,
+            allowed: arrival.allowed,
+          });
+          continue;
+        }
+        if (input.proofOfDelivery) {
+          const problem =
+            arrival.outcome !== 'applied'
+              ? 'A proof of delivery needs its delivered event to apply.'
+              : await this.checkProof(manager, shipment.id, input.proofOfDelivery);
+          if (problem) {
+            decided.push({ outcome: 'rejected', reason: problem, unprocessable: true });
+            continue;
+          }
+          proofs.set(shipment.id, input.proofOfDelivery);
+        }
+        if (arrival.outcome !== 'conflicting') facts.push(candidate);
+        accepted.add(k);
+        decided.push({ input, outcome: arrival.outcome });
+        toStore.push({
+          shipmentId: shipment.id,
+          status: input.status,
+          occurredAt: input.occurredAt,
+          outcome: arrival.outcome,
+          location: input.location ?? null,
+          exceptionReason: input.exceptionReason ?? null,
+          temperatureC: input.temperatureC ?? null,
+          notes: input.notes ?? null,
+        });
       }
-      if (arrival.outcome !== 'conflicting') facts.push(candidate);
-      accepted.add(k);
-      decided.push({ input, outcome: arrival.outcome });
+      decisions.set(shipment.id, decided);
     }
-
-    const toStore = decided.filter(
-      (d): d is { input: FactInput; outcome: ArrivalOutcome } =>
-        'input' in d && d.outcome !== ('duplicate' as ArrivalOutcome),
-    );
-    const stored = await this.shipments.insertEvents(
+    for (const row of await this.shipments.insertEvents(manager, toStore, by.keyId, batchId)) {
+      known.set(key(row.shipment_id, row.status, row.occurred_at), row);
+    }
+    const results = new Map<string, EventResult[]>();
+    for (const [shipmentId, decided] of decisions) {
+      results.set(
+        shipmentId,
+        decided.map((d) =>
+          'input' in d
+            ? ({
+                outcome: d.outcome,
+                event: known.get(key(shipmentId, d.input.status, d.input.occurredAt))!,
+              } as EventResult)
+            : d,
+        ),
+      );
+    }
+    // The candidates' stand-in sequences order like the stored ones, so these folds are the stored ones.
+    const shipments = await this.saveStates(
       manager,
-      shipment.id,
-      toStore.map(({ input, outcome }) => ({
-        status: input.status,
-        occurredAt: input.occurredAt,
-        outcome,
-        location: input.location ?? null,
-        exceptionReason: input.exceptionReason ?? null,
-        temperatureC: input.temperatureC ?? null,
-        notes: input.notes ?? null,
-      })),
-      by.keyId,
-      batchId,
+      locked.map((s) => ({ shipment: s, fold: foldFacts(factsOf.get(s.id)!) })),
+      by,
+      proofs,
     );
-    for (const row of stored) known.set(key(row.status, row.occurred_at), row);
-
-    const results: EventResult[] = decided.map((d) => {
-      if (!('input' in d)) return d;
-      const event = known.get(key(d.input.status, d.input.occurredAt))!;
-      return {
-        outcome: d.outcome === ('duplicate' as ArrivalOutcome) ? 'duplicate' : d.outcome,
-        event,
-      };
-    });
-    // The candidates' stand-in sequences order like the stored ones, so this fold is the stored one.
-    await this.saveState(manager, shipment, foldFacts(facts), by, proof);
-    return results;
+    return { results, shipments };
   }
 
   /** Voids a mistaken event; the shipment's state is recomputed from the remaining facts. */
@@ -244,14 +274,14 @@ export class ShipmentEventsService {
       if (event.voided_at)
         throw new DomainError('conflict', `Event ${eventId} was already voided.`);
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
-      const facts = (await this.shipments.liveFacts(manager, shipmentId)).map(toFact);
+      const facts = (await this.shipments.liveFacts(manager, [shipmentId])).map(toFact);
       const fold = foldFacts(facts);
-      await this.saveState(manager, shipment, fold, by, undefined, true);
+      const saved = await this.saveStates(manager, [{ shipment, fold }], by, new Map(), true);
       // After the rollup, which took back what the proof of delivery had counted.
       if (shipment.status === 'delivered' && fold.state.status !== 'delivered') {
         await this.shipments.clearProofOfDelivery(manager, shipmentId);
       }
-      return { event: voided, shipment: (await this.shipments.findById(shipmentId, manager))! };
+      return { event: voided, shipment: saved.get(shipmentId)! };
     });
   }
 
@@ -285,49 +315,65 @@ export class ShipmentEventsService {
     return undefined;
   }
 
-  private async saveState(
+  /**
+   * Saves the shipments whose folded state changed and rolls the change of what they
+   * contribute up into order lines, request lines, orders and requests. Returns every
+   * shipment's current row.
+   */
+  private async saveStates(
     manager: EntityManager,
-    shipment: ShipmentRow,
-    fold: FoldResult,
+    states: { shipment: ShipmentRow; fold: FoldResult }[],
     by: Principal,
-    proof: ProofOfDeliveryDto | undefined,
+    proofs: Map<string, ProofOfDeliveryDto>,
     force = false,
-  ): Promise<void> {
-    const changed =
-      force ||
-      fold.state.status !== shipment.status ||
-      fold.state.resumeStatus !== shipment.resume_status ||
-      !sameInstant(fold.lastAppliedAt, shipment.last_event_at) ||
-      !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-      !sameInstant(fold.deliveredAt, shipment.delivered_at);
-    if (!changed && !proof) return;
-    await this.shipments.saveFold(
+  ): Promise<Map<string, ShipmentRow>> {
+    const current = new Map(states.map(({ shipment }) => [shipment.id, shipment]));
+    const changed = states.filter(
+      ({ shipment, fold }) =>
+        force ||
+        proofs.has(shipment.id) ||
+        fold.state.status !== shipment.status ||
+        fold.state.resumeStatus !== shipment.resume_status ||
+        !sameInstant(fold.lastAppliedAt, shipment.last_event_at) ||
+        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
+        !sameInstant(fold.deliveredAt, shipment.delivered_at),
+    );
+    const saved = await this.shipments.saveFolds(
       manager,
-      shipment.id,
-      {
+      changed.map(({ shipment, fold }) => ({
+        id: shipment.id,
         status: fold.state.status,
         resumeStatus: fold.state.resumeStatus,
         lastEventAt: fold.lastAppliedAt,
         dispatchedAt: fold.dispatchedAt,
         deliveredAt: fold.deliveredAt,
-      },
+      })),
       by.keyId,
     );
-    const contributionMoved =
-      proof !== undefined ||
-      !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-      (fold.state.status === 'delivered') !== (shipment.status === 'delivered') ||
-      (fold.state.status === 'cancelled') !== (shipment.status === 'cancelled');
-    if (!contributionMoved) return;
+    for (const row of saved) current.set(row.id, row);
 
-    // What this shipment adds to each order line, before and after: the difference rolls up.
-    const items = await this.shipments.itemQuantities(manager, shipment.id);
-    const proofOf = new Map(proof?.lines.map((l) => [l.shipmentItemId, l]) ?? []);
+    const moved = changed.filter(
+      ({ shipment, fold }) =>
+        proofs.has(shipment.id) ||
+        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
+        (fold.state.status === 'delivered') !== (shipment.status === 'delivered') ||
+        (fold.state.status === 'cancelled') !== (shipment.status === 'cancelled'),
+    );
+    if (moved.length === 0) return current;
+
+    // What each shipment adds to its order lines, before and after: the difference rolls up.
+    const items = await this.shipments.itemContributions(
+      manager,
+      moved.map((m) => m.shipment.id),
+    );
+    const byShipment = new Map(moved.map((m) => [m.shipment.id, m]));
     const deltas = new Map<string, LineDelta>();
+    const requests = new Map<string, RequestDispatch>();
     for (const item of items) {
+      const { shipment, fold } = byShipment.get(item.shipment_id)!;
       const storedArrived =
         item.received_good === null ? item.quantity : item.received_good + (item.damaged ?? 0);
-      const line = proofOf.get(item.id);
+      const line = proofs.get(shipment.id)?.lines.find((l) => l.shipmentItemId === item.id);
       const before = contribution(
         shipment.status,
         shipment.dispatched_at,
@@ -354,14 +400,31 @@ export class ShipmentEventsService {
       delta.dispatched += after.dispatched - before.dispatched;
       delta.delivered += after.delivered - before.delivered;
       deltas.set(item.order_line_id, delta);
+
+      const request = requests.get(item.request_id) ?? {
+        requestId: item.request_id,
+        earliestDispatch: null,
+        recomputeDispatch: false,
+      };
+      const leftAt = fold.state.status === 'cancelled' ? null : fold.dispatchedAt;
+      if (leftAt && (!request.earliestDispatch || leftAt < request.earliestDispatch))
+        request.earliestDispatch = leftAt;
+      const leftBefore = shipment.status === 'cancelled' ? null : shipment.dispatched_at;
+      if (leftBefore && (!leftAt || leftAt.getTime() > leftBefore.getTime()))
+        request.recomputeDispatch = true;
+      requests.set(item.request_id, request);
     }
-    if (proof) await this.shipments.recordProofOfDelivery(manager, proof.lines);
-    const requestIds = await this.fulfilment.requestIdsOfShipment(manager, shipment.id);
-    await this.fulfilment.lockRequests(manager, requestIds);
-    await this.fulfilment.applyShipmentDeltas(manager, requestIds, [...deltas.values()], {
-      before: shipment.dispatched_at,
-      after: fold.dispatchedAt,
-    });
+    await this.shipments.recordProofOfDelivery(
+      manager,
+      [...proofs.values()].flatMap((p) => p.lines),
+    );
+    await this.fulfilment.lockRequests(manager, [...requests.keys()]);
+    await this.fulfilment.applyShipmentDeltas(
+      manager,
+      [...deltas.values()],
+      [...requests.values()],
+    );
+    return current;
   }
 }
 

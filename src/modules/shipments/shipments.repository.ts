@@ -245,29 +245,40 @@ export class ShipmentsRepository {
     );
   }
 
-  async saveFold(
+  /** Writes the folded state of several shipments at once; returns their new rows. */
+  async saveFolds(
     manager: EntityManager,
-    id: string,
-    fold: ShipmentFold,
+    folds: (ShipmentFold & { id: string })[],
     by: string,
-  ): Promise<number> {
-    const [row] = await returning<{ version: number }>(
+  ): Promise<ShipmentRow[]> {
+    if (folds.length === 0) return [];
+    const iso = (d: Date | null) => d?.toISOString() ?? null;
+    return returning<ShipmentRow>(
       manager,
-      `UPDATE shipments SET status = $2, resume_status = $3, last_event_at = $4, dispatched_at = $5,
-              delivered_at = $6, version = version + 1, updated_at = date_trunc('milliseconds', now()),
-              updated_by = $7
-        WHERE id = $1 RETURNING version`,
+      `UPDATE shipments s SET status = f.status, resume_status = f.resume_status, last_event_at = f.last_event_at,
+              dispatched_at = f.dispatched_at, delivered_at = f.delivered_at, version = s.version + 1,
+              updated_at = date_trunc('milliseconds', now()), updated_by = $7
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+              AS f(id, status, resume_status, last_event_at, dispatched_at, delivered_at)
+        WHERE s.id = f.id RETURNING s.*`,
       [
-        id,
-        fold.status,
-        fold.resumeStatus,
-        fold.lastEventAt,
-        fold.dispatchedAt,
-        fold.deliveredAt,
+        folds.map((f) => f.id),
+        folds.map((f) => f.status),
+        folds.map((f) => f.resumeStatus),
+        folds.map((f) => iso(f.lastEventAt)),
+        folds.map((f) => iso(f.dispatchedAt)),
+        folds.map((f) => iso(f.deliveredAt)),
         by,
       ],
     );
-    return row.version;
+  }
+
+  /** Locks shipments in id order (so concurrent writers never deadlock). */
+  lockMany(manager: EntityManager, ids: string[]): Promise<ShipmentRow[]> {
+    return manager.query(
+      `SELECT * FROM shipments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
   }
 
   list(
@@ -400,20 +411,20 @@ export class ShipmentsRepository {
 
   // --- events ----------------------------------------------------------------------------
 
-  /** The live facts that establish a shipment's state (not voided, not conflicting). */
-  liveFacts(manager: EntityManager, shipmentId: string): Promise<EventRow[]> {
+  /** The live facts that establish shipments' states (not voided, not conflicting). */
+  liveFacts(manager: EntityManager, shipmentIds: string[]): Promise<EventRow[]> {
     return manager.query(
-      `SELECT * FROM shipment_events WHERE shipment_id = $1 AND voided_at IS NULL AND outcome <> 'conflicting'
-        ORDER BY occurred_at, sequence`,
-      [shipmentId],
+      `SELECT * FROM shipment_events
+        WHERE shipment_id = ANY($1::uuid[]) AND voided_at IS NULL AND outcome <> 'conflicting'
+        ORDER BY shipment_id, occurred_at, sequence`,
+      [shipmentIds],
     );
   }
 
   /** Stores facts in the given order (their sequence numbers follow it), in one statement. */
   async insertEvents(
     manager: EntityManager,
-    shipmentId: string,
-    events: NewEvent[],
+    events: (NewEvent & { shipmentId: string })[],
     by: string,
     batchId: string | null,
   ): Promise<EventRow[]> {
@@ -421,15 +432,15 @@ export class ShipmentsRepository {
     return manager.query(
       `INSERT INTO shipment_events (shipment_id, status, occurred_at, recorded_by, outcome, location,
                                     exception_reason, temperature_c, notes, batch_id)
-       SELECT $1, status, occurred_at, $2, outcome, location, reason, temperature, notes, $3
-         FROM unnest($4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
-              WITH ORDINALITY AS t(status, occurred_at, outcome, location, reason, temperature, notes, n)
+       SELECT shipment_id, status, occurred_at, $1, outcome, location, reason, temperature, notes, $2
+         FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
+              WITH ORDINALITY AS t(shipment_id, status, occurred_at, outcome, location, reason, temperature, notes, n)
         ORDER BY n
        RETURNING *`,
       [
-        shipmentId,
         by,
         batchId,
+        events.map((e) => e.shipmentId),
         events.map((e) => e.status),
         events.map((e) => e.occurredAt.toISOString()),
         events.map((e) => e.outcome),
@@ -441,22 +452,26 @@ export class ShipmentsRepository {
     );
   }
 
-  /** What a shipment carries of each order line, with any proof of delivery. */
-  itemQuantities(
+  /** What shipments carry of each order line (with any proof of delivery), and for which request. */
+  itemContributions(
     manager: EntityManager,
-    shipmentId: string,
+    shipmentIds: string[],
   ): Promise<
     {
       id: string;
+      shipment_id: string;
       order_line_id: string;
+      request_id: string;
       quantity: number;
       received_good: number | null;
       damaged: number | null;
     }[]
   > {
     return manager.query(
-      `SELECT id, order_line_id, quantity, received_good, damaged FROM shipment_items WHERE shipment_id = $1`,
-      [shipmentId],
+      `SELECT si.id, si.shipment_id, si.order_line_id, o.request_id, si.quantity, si.received_good, si.damaged
+         FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
+        WHERE si.shipment_id = ANY($1::uuid[])`,
+      [shipmentIds],
     );
   }
 

@@ -213,13 +213,16 @@ export class ShipmentsService {
         by,
         id,
       );
-      const [result] = await this.events.recordFacts(
+      const { results } = await this.events.recordFacts(
         manager,
-        shipment,
-        [{ status: 'cancelled', occurredAt: new Date(), notes: reason }],
+        [shipment],
+        new Map([
+          [shipment.id, [{ status: 'cancelled' as const, occurredAt: new Date(), notes: reason }]],
+        ]),
         by,
         null,
       );
+      const [result] = results.get(shipment.id)!;
       if (result.outcome === 'rejected') {
         throw new DomainError(
           'conflict',
