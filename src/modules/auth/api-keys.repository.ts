@@ -14,13 +14,13 @@ export class ApiKeysRepository {
     return this.findById(saved.id) as Promise<ApiKey>;
   }
 
-  /** The live (not revoked) key with this hash. */
-  findActiveByHash(hash: Buffer): Promise<Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null> {
-    return this.keys
-      .createQueryBuilder('k')
-      .select(['k.id', 'k.role', 'k.carrierId'])
-      .where('k.key_hash = :hash AND k.revoked_at IS NULL', { hash })
-      .getOne();
+  /** The live (not revoked) key with this hash; on every request, so plain SQL. */
+  async findActiveByHash(hash: Buffer): Promise<Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null> {
+    const rows: Pick<ApiKey, 'id' | 'role' | 'carrierId'>[] = await this.keys.query(
+      `SELECT id, role, carrier_id AS "carrierId" FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hash],
+    );
+    return rows[0] ?? null;
   }
 
   async carrierExists(carrierId: string): Promise<boolean> {

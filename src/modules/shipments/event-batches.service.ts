@@ -20,8 +20,8 @@ type Settled = { idx: number; result: string; reason: string | null; eventId: st
 const SHIPMENTS_PER_TRANSACTION = 100;
 
 /** Events of one shipment stay in one part (applied in time order); parts run in parallel. */
-const EVENTS_PER_PART = 250;
-const MAX_PARTS = 32;
+const EVENTS_PER_PART = 1000;
+const MAX_PARTS = 16;
 
 export function partOf(key: string, parts: number): number {
   return createHash('sha1').update(key).digest().readUInt32BE(0) % parts;

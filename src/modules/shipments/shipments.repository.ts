@@ -390,6 +390,7 @@ export class ShipmentsRepository {
     manager: EntityManager,
     lines: { shipmentItemId: string; receivedGood: number; damaged: number; missing: number }[],
   ): Promise<void> {
+    if (lines.length === 0) return;
     await manager.query(
       `UPDATE shipment_items si SET received_good = t.g, damaged = t.d, missing = t.m
          FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS t(id, g, d, m) WHERE si.id = t.id`,
