@@ -104,6 +104,71 @@ describe('shipment status events', () => {
     expect(refused.body.code).toBe('conflict');
   });
 
+  it('answers a resent conflicting fact as a duplicate', async () => {
+    const { shipment } = await makePlannedShipment(t);
+    await post(shipment.id, { status: 'dispatched', occurredAt: '2020-03-24T10:00:00Z' });
+    await post(shipment.id, { status: 'in_transit', occurredAt: '2020-03-25T10:00:00Z' });
+    const lost = { status: 'lost', occurredAt: '2020-03-24T12:00:00Z' };
+    const first = await post(shipment.id, lost);
+    expect(first.body).toMatchObject({ applied: false, outcome: 'conflicting' });
+    const again = await post(shipment.id, lost);
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ id: first.body.id, outcome: 'duplicate' });
+    expect((await shipmentOf(shipment.id)).status).toBe('in_transit');
+  });
+
+  it('lets only coordinators cancel, and never voids a cancellation', async () => {
+    const { shipment } = await makePlannedShipment(t);
+    const byOperator = await post(shipment.id, {
+      status: 'cancelled',
+      occurredAt: '2020-03-24T10:00:00Z',
+    });
+    expect(byOperator.status).toBe(403);
+    const cancelled = await post(
+      shipment.id,
+      { status: 'cancelled', occurredAt: '2020-03-24T10:00:00Z' },
+      t.adminKey,
+    );
+    expect(cancelled.status).toBe(201);
+    const voided = await t.http
+      .post(`/api/v1/shipments/${shipment.id}/events/${cancelled.body.id}/void`)
+      .set(bearer(t.adminKey))
+      .send({ reason: 'oops' });
+    expect(voided.status).toBe(409);
+    expect(voided.body.detail).toContain('final');
+  });
+
+  it('refuses dates PostgreSQL cannot store with 400 naming the field', async () => {
+    const { shipment, order, carrier } = await makePlannedShipment(t);
+    const ancient = await post(shipment.id, {
+      status: 'dispatched',
+      occurredAt: '0000-01-01T00:00:00Z',
+    });
+    expect(ancient.status).toBe(400);
+    expect(ancient.body.errors[0].field).toBe('occurredAt');
+    const impossible = await t.http
+      .post('/api/v1/shipments')
+      .set(bearer(t.adminKey))
+      .send({
+        carrierId: carrier.id,
+        mode: 'air_charter',
+        origin: 'CNCAN',
+        destination: 'AFKBL',
+        trackingReference: `X-${randomUUID().slice(0, 8)}`,
+        items: [
+          { orderLineId: order.lines[0].id, quantity: 1, lot: 'L1', expiresOn: '2023-02-30' },
+        ],
+      });
+    expect(impossible.status).toBe(400);
+    expect(impossible.body.errors[0].field).toBe('items[0].expiresOn');
+    const cursor = Buffer.from(JSON.stringify(['2020-02-30T00:00:00.000Z', randomUUID()])).toString(
+      'base64url',
+    );
+    const forged = await t.http.get(`/api/v1/shipments?cursor=${cursor}`).set(bearer(t.adminKey));
+    expect(forged.status).toBe(400);
+    expect(forged.body.errors[0].field).toBe('cursor');
+  });
+
   it('treats the same status at the same instant as one fact', async () => {
     const { shipment } = await makePlannedShipment(t);
     const body = { status: 'dispatched', occurredAt: '2020-03-24T10:00:00Z' };
@@ -199,7 +264,10 @@ describe('shipment status events', () => {
             location: 'AFKBL',
           },
     );
-    const results = await Promise.all(bodies.map((b) => post(shipment.id, b)));
+    // Coordinators may cancel; the admin key stands in for one.
+    const results = await Promise.all(
+      bodies.map((b) => post(shipment.id, b, b.status === 'cancelled' ? t.adminKey : operator)),
+    );
     const cancels = results.filter((_, i) => i % 2 === 0);
     const moves = results.filter((_, i) => i % 2 === 1);
     // A cancel after dispatch is never applied: refused when current, kept as conflicting when late.
@@ -269,10 +337,14 @@ describe('shipment status events', () => {
         async ([facts, order]) => {
           const { shipment } = await makePlannedShipment(t);
           for (const f of order) {
-            const res = await post(shipment.id, {
-              status: f.status,
-              occurredAt: new Date(Date.UTC(2020, 2, 24, f.hour)).toISOString(),
-            });
+            const res = await post(
+              shipment.id,
+              {
+                status: f.status,
+                occurredAt: new Date(Date.UTC(2020, 2, 24, f.hour)).toISOString(),
+              },
+              t.adminKey,
+            );
             expect(res.status).toBe(201);
           }
           const after = await shipmentOf(shipment.id);

@@ -15,6 +15,7 @@ describe('pagination', () => {
     encodeCursor([{ a: 1 } as never, 'x']),
     encodeCursor(['x', 'y']),
     encodeCursor(['2020-03-20T08:00:00.000Z', 'not-a-uuid']),
+    encodeCursor(['2020-02-30T00:00:00.000Z', '6f1c9c1e-3c1e-4c8e-9a55-2b8b2a0f4d11']),
   ])('refuses a cursor it did not issue (%s) as a validation error on cursor', (cursor) => {
     try {
       decodeCursor(cursor, ['timestamp', 'uuid']);

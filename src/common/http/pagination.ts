@@ -33,8 +33,12 @@ export function encodeCursor(position: string[]): string {
 export type CursorPart = 'timestamp' | 'uuid' | 'text';
 
 const PART_CHECK: Record<CursorPart, (v: unknown) => boolean> = {
+  // Exactly as toISOString() wrote it: no rolled-over 30 February, no year 0.
   timestamp: (v) =>
-    typeof v === 'string' && !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}T/.test(v),
+    typeof v === 'string' &&
+    /^\d{4}-\d{2}-\d{2}T/.test(v) &&
+    !Number.isNaN(Date.parse(v)) &&
+    new Date(v).toISOString() === v,
   uuid: (v) =>
     typeof v === 'string' &&
     /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),

@@ -19,9 +19,32 @@ export function findNul(value: unknown, path = ''): string | undefined {
   return undefined;
 }
 
+const EARLIEST = Date.UTC(1900, 0, 1);
+const LATEST = Date.UTC(2200, 0, 1);
+
+/** The path of the first date outside 1900-2200 (PostgreSQL refuses year 0 and below). */
+export function findOutlandishDate(value: unknown, path = ''): string | undefined {
+  if (value instanceof Date) {
+    const t = value.getTime();
+    return Number.isNaN(t) || t < EARLIEST || t >= LATEST ? path || 'value' : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findOutlandishDate(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findOutlandishDate(child, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /**
  * The global pipe: class-validator with unknown fields refused, every error naming its field,
- * and text with NUL characters refused before it can reach PostgreSQL.
+ * and what PostgreSQL would refuse (NUL characters in text, dates before year 1) refused first.
  */
 @Injectable()
 export class LifelineValidationPipe extends ValidationPipe {
@@ -42,6 +65,13 @@ export class LifelineValidationPipe extends ValidationPipe {
         errors: [{ field: nul, messages: ['must not contain NUL characters'] }],
       });
     }
-    return super.transform(value, metadata);
+    const transformed: unknown = await super.transform(value, metadata);
+    const date = findOutlandishDate(transformed);
+    if (date) {
+      throw new DomainError('validation_failed', `${date}: must be a date between 1900 and 2200`, {
+        errors: [{ field: date, messages: ['must be a date between 1900 and 2200'] }],
+      });
+    }
+    return transformed;
   }
 }

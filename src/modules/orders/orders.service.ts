@@ -8,6 +8,9 @@ import { RequestsRepository } from '../requests/requests.repository';
 import type { CreateOrderDto, OrderResponseDto } from './dto/order.dto';
 import { type OrderLineRow, type OrderRow, OrdersRepository } from './orders.repository';
 
+/** Allocations of one request line, over-allocation included, stay within PostgreSQL's int. */
+const MAX_ALLOCATION = 2_000_000_000;
+
 export function mapOrder(row: OrderRow, lines: OrderLineRow[]): OrderResponseDto {
   return {
     id: row.id,
@@ -83,6 +86,15 @@ export class OrdersService {
         }
         const total = (asked.get(line.requestLineId) ?? 0) + line.quantity;
         asked.set(line.requestLineId, total);
+        if (requestLine.allocated + total > MAX_ALLOCATION) {
+          throw new DomainError(
+            'conflict',
+            `lines[${i}].quantity: allocations of one request line may not exceed ${MAX_ALLOCATION}.`,
+            {
+              field: `lines[${i}].quantity`,
+            },
+          );
+        }
         const left = requestLine.quantity - requestLine.allocated;
         if (!dto.allowOverAllocation && total > left) {
           throw new DomainError(

@@ -11,7 +11,7 @@ import {
   ShipmentEventFieldsDto,
 } from './dto/shipment-event.dto';
 import { EventBatchesRepository, type NewBatchItem } from './event-batches.repository';
-import { ShipmentEventsService } from './shipment-events.service';
+import { mayCancel, ShipmentEventsService } from './shipment-events.service';
 import { ShipmentsRepository } from './shipments.repository';
 
 type Settled = { idx: number; result: string; reason: string | null; eventId: string | null };
@@ -94,8 +94,8 @@ export class EventBatchesService {
   }
 
   /**
-   * Applies one part of a batch: shipment by shipment, each in one transaction that records
-   * its events and marks them done, so a worker killed half-way leaves nothing applied twice.
+   * Applies one part of a batch, up to 100 shipments a transaction that records their events
+   * and marks them done together, so a worker killed half-way leaves nothing applied twice.
    */
   async applyPart(batchId: string, part: number): Promise<{ shipments: number }> {
     const batch = await this.batches.find(batchId);
@@ -133,6 +133,9 @@ export class EventBatchesService {
           const input = plainToInstance(ShipmentEventFieldsDto, item.payload);
           try {
             this.events.checkInput(input, `events[${item.idx}]`);
+            if (input.status === 'cancelled' && !mayCancel(by)) {
+              throw new DomainError('forbidden', 'Only coordinators cancel shipments.');
+            }
           } catch (error) {
             if (!(error instanceof DomainError)) throw error;
             settled.push({

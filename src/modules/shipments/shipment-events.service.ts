@@ -79,6 +79,9 @@ export class ShipmentEventsService {
     by: Principal,
   ): Promise<{ result: EventResult & { event: EventRow }; shipment: ShipmentRow }> {
     this.checkInput(dto, 'body');
+    if (dto.status === 'cancelled' && !mayCancel(by)) {
+      throw new DomainError('forbidden', 'Only coordinators cancel shipments.');
+    }
     return this.shipments.transaction(async (manager) => {
       const shipment = this.visible(
         await this.shipments.findById(shipmentId, manager, true),
@@ -159,7 +162,11 @@ export class ShipmentEventsService {
     );
     const known = new Map(rows.map((r) => [key(r.shipment_id, r.status, r.occurred_at), r]));
     const factsOf = new Map<string, StatusFact[]>(locked.map((s) => [s.id, []]));
-    for (const row of rows) factsOf.get(row.shipment_id)!.push(toFact(row));
+    for (const row of rows) {
+      // A conflicting fact stays in the history (and is known, so a resend is a duplicate)
+      // but never in the fold.
+      if (row.outcome !== 'conflicting') factsOf.get(row.shipment_id)!.push(toFact(row));
+    }
 
     // Decide every fact in memory (pure), then store them all in one statement.
     type Decision = { input: FactInput; outcome: ArrivalOutcome | 'duplicate' } | EventResult;
@@ -273,8 +280,14 @@ export class ShipmentEventsService {
         );
       if (event.voided_at)
         throw new DomainError('conflict', `Event ${eventId} was already voided.`);
+      if (event.status === 'cancelled' && event.outcome === 'applied') {
+        // Its goods went back to their orders and may be on other shipments since.
+        throw new DomainError('conflict', 'A cancellation is final: plan a new shipment instead.');
+      }
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
-      const facts = (await this.shipments.liveFacts(manager, [shipmentId])).map(toFact);
+      const facts = (await this.shipments.liveFacts(manager, [shipmentId]))
+        .filter((e) => e.outcome !== 'conflicting')
+        .map(toFact);
       const fold = foldFacts(facts);
       const saved = await this.saveStates(manager, [{ shipment, fold }], by, new Map(), true);
       // After the rollup, which took back what the proof of delivery had counted.
@@ -426,6 +439,11 @@ export class ShipmentEventsService {
     );
     return current;
   }
+}
+
+/** Cancelling a shipment gives its goods back to the orders: a coordinator's decision. */
+export function mayCancel(by: Principal): boolean {
+  return by.role === 'admin' || by.role === 'coordinator';
 }
 
 /** What one shipment item adds to its order line in a given state. */

@@ -412,11 +412,11 @@ export class ShipmentsRepository {
 
   // --- events ----------------------------------------------------------------------------
 
-  /** The live facts that establish shipments' states (not voided, not conflicting). */
+  /** Shipments' facts that stand (not voided), conflicting ones included: they fold without those. */
   liveFacts(manager: EntityManager, shipmentIds: string[]): Promise<EventRow[]> {
     return manager.query(
       `SELECT * FROM shipment_events
-        WHERE shipment_id = ANY($1::uuid[]) AND voided_at IS NULL AND outcome <> 'conflicting'
+        WHERE shipment_id = ANY($1::uuid[]) AND voided_at IS NULL
         ORDER BY shipment_id, occurred_at, sequence`,
       [shipmentIds],
     );

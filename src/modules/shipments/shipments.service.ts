@@ -52,12 +52,13 @@ export class ShipmentsService {
         }
       }
       const lineIds = [...new Set(dto.items.map((i) => i.orderLineId))];
+      const requestIds = (await this.shipments.orderLines(manager, lineIds)).map(
+        (l) => l.request_id,
+      );
+      await this.fulfilment.lockRequests(manager, requestIds);
+      // Read again under the requests' locks: an order cancelled meanwhile ships nothing.
       const lines = new Map(
         (await this.shipments.orderLines(manager, lineIds)).map((l) => [l.id, l]),
-      );
-      await this.fulfilment.lockRequests(
-        manager,
-        [...lines.values()].map((l) => l.request_id),
       );
       const shipped = await this.shipments.shippedOf(manager, lineIds);
       const taking = new Map<string, number>();
@@ -70,7 +71,11 @@ export class ShipmentsService {
             `items[${i}]: order ${line.order_reference} is ${line.order_status}; only confirmed or ready orders ship.`,
           );
         }
-        if (Number.isNaN(Date.parse(`${item.expiresOn}T00:00:00Z`))) {
+        const expires = Date.parse(`${item.expiresOn}T00:00:00Z`);
+        if (
+          Number.isNaN(expires) ||
+          new Date(expires).toISOString().slice(0, 10) !== item.expiresOn
+        ) {
           throw invalid(`items[${i}].expiresOn`, 'is not a calendar date');
         }
         const total = (taking.get(item.orderLineId) ?? 0) + item.quantity;
@@ -227,10 +232,14 @@ export class ShipmentsService {
         throw new DomainError(
           'conflict',
           `Shipment ${shipment.reference} cannot be cancelled: ${result.reason}`,
-          {
-            currentStatus: shipment.status,
-            allowedTransitions: result.allowed ?? [],
-          },
+          { currentStatus: shipment.status, allowedTransitions: result.allowed ?? [] },
+        );
+      }
+      if (result.outcome !== 'applied') {
+        throw new DomainError(
+          'conflict',
+          `Shipment ${shipment.reference} cannot be cancelled: a later event stands.`,
+          { currentStatus: shipment.status },
         );
       }
     });
