@@ -16,7 +16,10 @@ class SummaryReporter {
         passed: results.numPassedTests,
         // A suite that fails to load, or in a hook, may have no failed test of its own: it
         // counts as a failure all the same, so a red run never prints "0 failed".
-        failed: Math.max(results.numFailedTests + results.numRuntimeErrorTestSuites, results.numFailedTestSuites),
+        failed: Math.max(
+          results.numFailedTests + results.numRuntimeErrorTestSuites,
+          results.numFailedTestSuites,
+        ),
         skipped: results.numPendingTests + results.numTodoTests,
         suites: results.numTotalTestSuites,
       }),
