@@ -59,6 +59,15 @@ export class LifelineValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (
+      metadata.type === 'body' &&
+      this.toValidate(metadata) &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    ) {
+      throw new DomainError('validation_failed', 'body: must be a JSON object', {
+        errors: [{ field: 'body', messages: ['must be a JSON object'] }],
+      });
+    }
     const nul = findNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
     if (nul) {
       throw new DomainError('validation_failed', `${nul}: must not contain NUL characters`, {

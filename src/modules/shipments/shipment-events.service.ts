@@ -119,7 +119,7 @@ export class ShipmentEventsService {
         },
       );
     }
-    if (dto.location !== undefined) {
+    if (dto.location !== undefined && dto.location !== null) {
       const location = parseLocation(dto.location);
       if ('error' in location) {
         throw new DomainError('validation_failed', `${field('location')}: ${location.error}`, {

@@ -199,9 +199,10 @@ export class ShipmentsRepository {
       `INSERT INTO legs (shipment_id, seq, mode, carrier_id, from_location, to_location,
                          departure_planned_at, departure_estimated_at, departure_actual_at,
                          arrival_planned_at, arrival_estimated_at, arrival_actual_at)
-       SELECT $1, n, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
-                                   $7::timestamptz[], $8::timestamptz[], $9::timestamptz[],
-                                   $10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS t(
+       SELECT $1, n, mode, carrier_id, f, t2, dp, de, da, ap, ae, aa
+         FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
+                     $7::timestamptz[], $8::timestamptz[], $9::timestamptz[],
+                     $10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS t(
          mode, carrier_id, f, t2, dp, de, da, ap, ae, aa, n)`,
       [
         shipmentId,
