@@ -120,7 +120,8 @@ try {
   console.log(
     `Lifeline event benchmark, ${SECONDS} s phases, 2 cores; server, PostgreSQL, Redis and load share them.`,
   );
-  const tps = pgbench();
+  const only = process.env.BENCH_ONLY; // 'batch' skips pgbench and single events (profiling)
+  const tps = only === 'batch' ? NaN : pgbench();
   console.log(`pgbench -N (simple update), 8 clients:        ${tps.toFixed(0)} TPS`);
 
   await admin.query(`CREATE DATABASE "${appDb}"`);
@@ -143,7 +144,7 @@ try {
   let errors = 0;
   // undici's own pool: a lighter client than fetch, so the load takes less of the 2 cores.
   const client = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
-  const until = Date.now() + SECONDS * 1000;
+  const until = only === 'batch' ? 0 : Date.now() + SECONDS * 1000;
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async (_, c) => {
       const mine = singles.filter((_, k) => k % CONNECTIONS === c);
@@ -171,10 +172,11 @@ try {
   await client.close();
   latencies.sort((a, b) => a - b);
   const rate = latencies.length / SECONDS;
-  console.log(
-    `single-event POST, ${CONNECTIONS} connections:            ${rate.toFixed(0)} events/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
-      `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
-  );
+  if (only !== 'batch')
+    console.log(
+      `single-event POST, ${CONNECTIONS} connections:            ${rate.toFixed(0)} events/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
+        `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
+    );
 
   // Batches: 10,000 events (1,000 shipments x 10 facts, shuffled), submit to last applied.
   const batchShipments = await seed(db, 1000, `C${randomBytes(3).toString('hex').toUpperCase()}`);

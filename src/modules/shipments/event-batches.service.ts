@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { DomainError } from '../../common/errors/domain-error';
 import { OutboxService } from '../../common/queue/outbox.service';
 import type { Principal } from '../auth/principal';
@@ -13,6 +12,17 @@ import {
 import { EventBatchesRepository, type NewBatchItem } from './event-batches.repository';
 import { mayCancel, ShipmentEventsService } from './shipment-events.service';
 import { ShipmentsRepository } from './shipments.repository';
+
+/**
+ * A stored batch event back as the fields of a fact. It was validated (class-validator) when
+ * the batch was accepted, so only its date needs reviving.
+ */
+export function factFromPayload(payload: Record<string, unknown>): ShipmentEventFieldsDto {
+  return {
+    ...(payload as unknown as ShipmentEventFieldsDto),
+    occurredAt: new Date(payload.occurredAt as string),
+  };
+}
 
 type Settled = { idx: number; result: string; reason: string | null; eventId: string | null };
 
@@ -130,7 +140,7 @@ export class EventBatchesService {
             });
             continue;
           }
-          const input = plainToInstance(ShipmentEventFieldsDto, item.payload);
+          const input = factFromPayload(item.payload);
           try {
             this.events.checkInput(input, `events[${item.idx}]`);
             if (input.status === 'cancelled' && !mayCancel(by)) {
