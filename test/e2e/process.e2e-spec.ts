@@ -78,9 +78,25 @@ describe('the compiled entry points', () => {
       expect(rows[0].n).toBeGreaterThanOrEqual(1);
 
       const keys = await fetch(`http://127.0.0.1:${port}/api/v1/api-keys`, {
-        headers: { authorization: `Bearer ${env.ADMIN_API_KEY}` },
+        headers: { authorization: `Bearer ${env.ADMIN_API_KEY}`, 'x-request-id': 'trace-me-42' },
       });
       expect(keys.status).toBe(200);
+      expect(keys.headers.get('x-request-id')).toBe('trace-me-42');
+      // The request's log line is structured JSON carrying the same id, and no key.
+      await eventually(
+        async () => p.output().includes('"id":"trace-me-42"'),
+        5_000,
+        'the request log line',
+      );
+      const line = p
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"id":"trace-me-42"'))!;
+      expect(JSON.parse(line)).toMatchObject({
+        req: { id: 'trace-me-42', url: '/api/v1/api-keys' },
+        res: { statusCode: 200 },
+      });
+      expect(line).not.toContain(env.ADMIN_API_KEY);
 
       p.child.kill('SIGTERM');
       const { code, afterMs } = await p.exited;
