@@ -119,7 +119,7 @@ export class EventBatchesService {
     for (let from = 0; from < shipmentIds.length; from += SHIPMENTS_PER_TRANSACTION) {
       const chunk = shipmentIds.slice(from, from + SHIPMENTS_PER_TRANSACTION);
       await this.batches.transaction(async (manager) => {
-        const locked = await this.shipments.lockMany(manager, chunk);
+        const { shipments: locked, facts } = await this.shipments.lockWithFacts(manager, chunk);
         const pending = await this.batches.pendingItems(manager, batchId, chunk);
         if (pending.length === 0) return;
         const visible = new Map(
@@ -165,6 +165,7 @@ export class EventBatchesService {
           inputs,
           by,
           batchId,
+          facts.filter((f) => inputs.has(f.shipment_id)),
         );
         for (const [shipmentId, shipmentResults] of results) {
           const idx = indexes.get(shipmentId)!;

@@ -83,17 +83,15 @@ export class ShipmentEventsService {
       throw new DomainError('forbidden', 'Only coordinators cancel shipments.');
     }
     return this.shipments.transaction(async (manager) => {
-      const shipment = this.visible(
-        await this.shipments.findById(shipmentId, manager, true),
-        by,
-        shipmentId,
-      );
+      const locked = await this.shipments.lockWithFacts(manager, [shipmentId]);
+      const shipment = this.visible(locked.shipments[0], by, shipmentId);
       const { results, shipments } = await this.recordFacts(
         manager,
         [shipment],
         new Map([[shipment.id, [dto]]]),
         by,
         null,
+        locked.facts,
       );
       const [result] = results.get(shipment.id)!;
       if (result.outcome === 'rejected') {
@@ -153,13 +151,16 @@ export class ShipmentEventsService {
     inputs: Map<string, FactInput[]>,
     by: Principal,
     batchId: string | null,
+    standing?: EventRow[],
   ): Promise<{ results: Map<string, EventResult[]>; shipments: Map<string, ShipmentRow> }> {
     const key = (shipmentId: string, status: string, at: Date) =>
       `${shipmentId}/${status}@${at.getTime()}`;
-    const rows = await this.shipments.liveFacts(
-      manager,
-      locked.map((s) => s.id),
-    );
+    const rows =
+      standing ??
+      (await this.shipments.liveFacts(
+        manager,
+        locked.map((s) => s.id),
+      ));
     const known = new Map(rows.map((r) => [key(r.shipment_id, r.status, r.occurred_at), r]));
     const factsOf = new Map<string, StatusFact[]>(locked.map((s) => [s.id, []]));
     for (const row of rows) {
@@ -232,9 +233,16 @@ export class ShipmentEventsService {
       }
       decisions.set(shipment.id, decided);
     }
-    for (const row of await this.shipments.insertEvents(manager, toStore, by.keyId, batchId)) {
-      known.set(key(row.shipment_id, row.status, row.occurred_at), row);
-    }
+    // The candidates' stand-in sequences order like the stored ones, so these folds are the
+    // stored ones; facts and folds are written in one statement.
+    const { shipments, events } = await this.saveStates(
+      manager,
+      locked.map((s) => ({ shipment: s, fold: foldFacts(factsOf.get(s.id)!) })),
+      by,
+      proofs,
+      { events: toStore, batchId },
+    );
+    for (const row of events) known.set(key(row.shipment_id, row.status, row.occurred_at), row);
     const results = new Map<string, EventResult[]>();
     for (const [shipmentId, decided] of decisions) {
       results.set(
@@ -249,13 +257,6 @@ export class ShipmentEventsService {
         ),
       );
     }
-    // The candidates' stand-in sequences order like the stored ones, so these folds are the stored ones.
-    const shipments = await this.saveStates(
-      manager,
-      locked.map((s) => ({ shipment: s, fold: foldFacts(factsOf.get(s.id)!) })),
-      by,
-      proofs,
-    );
     return { results, shipments };
   }
 
@@ -289,7 +290,15 @@ export class ShipmentEventsService {
         .filter((e) => e.outcome !== 'conflicting')
         .map(toFact);
       const fold = foldFacts(facts);
-      const saved = await this.saveStates(manager, [{ shipment, fold }], by, new Map(), true);
+      const { shipments: saved } = await this.saveStates(
+        manager,
+        [{ shipment, fold }],
+        by,
+        new Map(),
+        {
+          force: true,
+        },
+      );
       // After the rollup, which took back what the proof of delivery had counted.
       if (shipment.status === 'delivered' && fold.state.status !== 'delivered') {
         await this.shipments.clearProofOfDelivery(manager, shipmentId);
@@ -338,8 +347,13 @@ export class ShipmentEventsService {
     states: { shipment: ShipmentRow; fold: FoldResult }[],
     by: Principal,
     proofs: Map<string, ProofOfDeliveryDto>,
-    force = false,
-  ): Promise<Map<string, ShipmentRow>> {
+    options: {
+      force?: boolean;
+      events?: (NewEvent & { shipmentId: string })[];
+      batchId?: string | null;
+    } = {},
+  ): Promise<{ shipments: Map<string, ShipmentRow>; events: EventRow[] }> {
+    const force = options.force ?? false;
     const current = new Map(states.map(({ shipment }) => [shipment.id, shipment]));
     const changed = states.filter(
       ({ shipment, fold }) =>
@@ -351,8 +365,9 @@ export class ShipmentEventsService {
         !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
         !sameInstant(fold.deliveredAt, shipment.delivered_at),
     );
-    const saved = await this.shipments.saveFolds(
+    const stored = await this.shipments.storeFactsAndFolds(
       manager,
+      options.events ?? [],
       changed.map(({ shipment, fold }) => ({
         id: shipment.id,
         status: fold.state.status,
@@ -362,7 +377,9 @@ export class ShipmentEventsService {
         deliveredAt: fold.deliveredAt,
       })),
       by.keyId,
+      options.batchId ?? null,
     );
+    const saved = stored.shipments;
     for (const row of saved) current.set(row.id, row);
 
     const moved = changed.filter(
@@ -372,7 +389,7 @@ export class ShipmentEventsService {
         (fold.state.status === 'delivered') !== (shipment.status === 'delivered') ||
         (fold.state.status === 'cancelled') !== (shipment.status === 'cancelled'),
     );
-    if (moved.length === 0) return current;
+    if (moved.length === 0) return { shipments: current, events: stored.events };
 
     // What each shipment adds to its order lines, before and after: the difference rolls up.
     const items = await this.shipments.itemContributions(
@@ -437,7 +454,7 @@ export class ShipmentEventsService {
       [...deltas.values()],
       [...requests.values()],
     );
-    return current;
+    return { shipments: current, events: stored.events };
   }
 }
 

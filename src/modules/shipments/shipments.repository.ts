@@ -112,6 +112,33 @@ export interface ShipmentFold {
   deliveredAt: Date | null;
 }
 
+const at = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+
+/** An event row read back from JSON (to_jsonb): dates revived, the sequence as the driver gives it. */
+function eventFromJson(e: Record<string, unknown>): EventRow {
+  return {
+    ...(e as unknown as EventRow),
+    sequence: String(e.sequence),
+    temperature_c: e.temperature_c === null ? null : String(e.temperature_c),
+    occurred_at: at(e.occurred_at)!,
+    recorded_at: at(e.recorded_at)!,
+    voided_at: at(e.voided_at),
+  };
+}
+
+function shipmentFromJson(s: Record<string, unknown>): ShipmentRow {
+  return {
+    ...(s as unknown as ShipmentRow),
+    last_event_at: at(s.last_event_at),
+    dispatched_at: at(s.dispatched_at),
+    delivered_at: at(s.delivered_at),
+    planned_departure_at: at(s.planned_departure_at),
+    estimated_arrival_at: at(s.estimated_arrival_at),
+    created_at: at(s.created_at)!,
+    updated_at: at(s.updated_at)!,
+  };
+}
+
 /** The only place that speaks SQL about shipments, their items, legs and events. */
 @Injectable()
 export class ShipmentsRepository {
@@ -246,40 +273,82 @@ export class ShipmentsRepository {
     );
   }
 
-  /** Writes the folded state of several shipments at once; returns their new rows. */
-  async saveFolds(
+  /**
+   * Locks shipments in id order (so concurrent writers never deadlock), then reads their
+   * standing facts. Two statements on purpose: a statement that waited for a lock still reads
+   * with the snapshot it started with, so facts read in the locking statement could miss
+   * those of the transaction it waited for.
+   */
+  async lockWithFacts(
     manager: EntityManager,
+    ids: string[],
+  ): Promise<{ shipments: ShipmentRow[]; facts: EventRow[] }> {
+    const shipments: ShipmentRow[] = await manager.query(
+      `SELECT * FROM shipments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    const facts =
+      shipments.length > 0
+        ? await this.liveFacts(
+            manager,
+            shipments.map((s) => s.id),
+          )
+        : [];
+    return { shipments, facts };
+  }
+
+  /** Stores new facts and the shipments' new folded state in one statement. */
+  async storeFactsAndFolds(
+    manager: EntityManager,
+    events: (NewEvent & { shipmentId: string })[],
     folds: (ShipmentFold & { id: string })[],
     by: string,
-  ): Promise<ShipmentRow[]> {
-    if (folds.length === 0) return [];
+    batchId: string | null,
+  ): Promise<{ events: EventRow[]; shipments: ShipmentRow[] }> {
+    if (events.length === 0 && folds.length === 0) return { events: [], shipments: [] };
     const iso = (d: Date | null) => d?.toISOString() ?? null;
-    return returning<ShipmentRow>(
-      manager,
-      `UPDATE shipments s SET status = f.status, resume_status = f.resume_status, last_event_at = f.last_event_at,
-              dispatched_at = f.dispatched_at, delivered_at = f.delivered_at, version = s.version + 1,
-              updated_at = date_trunc('milliseconds', now()), updated_by = $7
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
-              AS f(id, status, resume_status, last_event_at, dispatched_at, delivered_at)
-        WHERE s.id = f.id RETURNING s.*`,
+    const [row] = await manager.query(
+      `WITH ins AS (
+         INSERT INTO shipment_events (shipment_id, status, occurred_at, recorded_by, outcome, location,
+                                      exception_reason, temperature_c, notes, batch_id)
+         SELECT shipment_id, status, occurred_at, $1, outcome, location, reason, temperature, notes, $2
+           FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
+                       $9::numeric[], $10::text[])
+                WITH ORDINALITY AS t(shipment_id, status, occurred_at, outcome, location, reason, temperature, notes, n)
+          ORDER BY n
+         RETURNING *),
+       upd AS (
+         UPDATE shipments s SET status = f.status, resume_status = f.resume_status, last_event_at = f.last_event_at,
+                dispatched_at = f.dispatched_at, delivered_at = f.delivered_at, version = s.version + 1,
+                updated_at = date_trunc('milliseconds', now()), updated_by = $1
+           FROM unnest($11::uuid[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[],
+                       $16::timestamptz[]) AS f(id, status, resume_status, last_event_at, dispatched_at, delivered_at)
+          WHERE s.id = f.id RETURNING s.*)
+       SELECT (SELECT coalesce(jsonb_agg(to_jsonb(ins)), '[]'::jsonb) FROM ins) AS events,
+              (SELECT coalesce(jsonb_agg(to_jsonb(upd)), '[]'::jsonb) FROM upd) AS shipments`,
       [
+        by,
+        batchId,
+        events.map((e) => e.shipmentId),
+        events.map((e) => e.status),
+        events.map((e) => e.occurredAt.toISOString()),
+        events.map((e) => e.outcome),
+        events.map((e) => e.location),
+        events.map((e) => e.exceptionReason),
+        events.map((e) => e.temperatureC),
+        events.map((e) => e.notes),
         folds.map((f) => f.id),
         folds.map((f) => f.status),
         folds.map((f) => f.resumeStatus),
         folds.map((f) => iso(f.lastEventAt)),
         folds.map((f) => iso(f.dispatchedAt)),
         folds.map((f) => iso(f.deliveredAt)),
-        by,
       ],
     );
-  }
-
-  /** Locks shipments in id order (so concurrent writers never deadlock). */
-  lockMany(manager: EntityManager, ids: string[]): Promise<ShipmentRow[]> {
-    return manager.query(
-      `SELECT * FROM shipments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [ids],
-    );
+    return {
+      events: (row.events as Record<string, unknown>[]).map(eventFromJson),
+      shipments: (row.shipments as Record<string, unknown>[]).map(shipmentFromJson),
+    };
   }
 
   list(
@@ -420,37 +489,6 @@ export class ShipmentsRepository {
         WHERE shipment_id = ANY($1::uuid[]) AND voided_at IS NULL
         ORDER BY shipment_id, occurred_at, sequence`,
       [shipmentIds],
-    );
-  }
-
-  /** Stores facts in the given order (their sequence numbers follow it), in one statement. */
-  async insertEvents(
-    manager: EntityManager,
-    events: (NewEvent & { shipmentId: string })[],
-    by: string,
-    batchId: string | null,
-  ): Promise<EventRow[]> {
-    if (events.length === 0) return [];
-    return manager.query(
-      `INSERT INTO shipment_events (shipment_id, status, occurred_at, recorded_by, outcome, location,
-                                    exception_reason, temperature_c, notes, batch_id)
-       SELECT shipment_id, status, occurred_at, $1, outcome, location, reason, temperature, notes, $2
-         FROM unnest($3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::numeric[], $10::text[])
-              WITH ORDINALITY AS t(shipment_id, status, occurred_at, outcome, location, reason, temperature, notes, n)
-        ORDER BY n
-       RETURNING *`,
-      [
-        by,
-        batchId,
-        events.map((e) => e.shipmentId),
-        events.map((e) => e.status),
-        events.map((e) => e.occurredAt.toISOString()),
-        events.map((e) => e.outcome),
-        events.map((e) => e.location),
-        events.map((e) => e.exceptionReason),
-        events.map((e) => e.temperatureC),
-        events.map((e) => e.notes),
-      ],
     );
   }
 
