@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { bearer, bootApp, eventually, type TestApp } from '../helpers/app';
 import { makeKey, makePlannedShipment } from '../helpers/factories';
 import { spawnEntry } from '../helpers/process';
@@ -152,6 +153,14 @@ describe('a batch whose worker is killed mid-way', () => {
       'the worker to start',
     );
 
+    // Hold a few shipments locked so the part that carries them is mid-transaction when the
+    // worker dies, however fast the other parts go.
+    const blocker = new Client({ connectionString: process.env.DATABASE_URL });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT id FROM shipments WHERE id = ANY($1::uuid[]) FOR UPDATE`, [
+      shipments.slice(0, 5).map((s) => s.id),
+    ]);
     const accepted = await api.http
       .post('/api/v1/shipment-events/batch')
       .set(bearer(operator))
@@ -167,8 +176,11 @@ describe('a batch whose worker is killed mid-way', () => {
     );
     worker.child.kill('SIGKILL');
     await worker.exited;
+    await blocker.query('ROLLBACK');
+    await blocker.end();
     const atKill = await progress();
     expect(atKill.pending).toBeGreaterThan(0);
+    expect(atKill.applied).toBeGreaterThan(0);
 
     // Another worker takes over the abandoned jobs once their locks lapse.
     const rescue = await bootApp({ JOB_LOCK_SECONDS: '2' });
