@@ -137,7 +137,8 @@ export class FulfilmentRepository {
                SELECT CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
                            WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
                            WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
-                           ELSE 'in_fulfilment' END AS status
+                           WHEN bool_or(rl.allocated > 0) OR r.first_dispatch_at IS NOT NULL THEN 'in_fulfilment'
+                           ELSE 'approved' END AS status
                  FROM request_lines rl WHERE rl.request_id = r.id) x ON true) s
         WHERE r.id = s.id
           AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
@@ -185,48 +186,17 @@ export class FulfilmentRepository {
         WHERE rl.id = s.id AND (rl.allocated, rl.dispatched, rl.delivered) IS DISTINCT FROM (s.allocated, s.dispatched, s.delivered)`,
       [ids],
     );
-    // Orders: dispatched once every line left in full, delivered once every line arrived.
-    await manager.query(
-      `UPDATE orders o SET status = s.status, version = o.version + 1, updated_at = date_trunc('milliseconds', now())
-         FROM (
-           SELECT o.id,
-                  CASE WHEN o.workflow_status IN ('draft', 'cancelled') THEN o.workflow_status
-                       WHEN bool_and(ol.delivered >= ol.quantity) THEN 'delivered'
-                       WHEN bool_and(ol.dispatched >= ol.quantity) THEN 'dispatched'
-                       ELSE o.workflow_status END AS status
-             FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-            WHERE o.request_id = ANY($1::uuid[])
-            GROUP BY o.id) s
-        WHERE o.id = s.id AND o.status <> s.status`,
+    const orders: { id: string }[] = await manager.query(
+      `SELECT id FROM orders WHERE request_id = ANY($1::uuid[])`,
       [ids],
     );
-    // Requests: beyond approved, status follows the goods; the 96-hour clock stops at the
-    // first dispatch of any of its goods.
-    await manager.query(
-      `UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
-              delivered_at = s.delivered_at, version = r.version + 1,
-              updated_at = date_trunc('milliseconds', now())
-         FROM (
-           SELECT r.id,
-                  CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
-                       WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
-                       WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
-                       WHEN bool_or(rl.allocated > 0) OR max(d.first_dispatch_at) IS NOT NULL THEN 'in_fulfilment'
-                       ELSE 'approved' END AS status,
-                  max(d.first_dispatch_at) AS first_dispatch_at,
-                  CASE WHEN bool_and(rl.delivered >= rl.quantity) THEN max(d.last_delivered_at) END AS delivered_at
-             FROM requests r JOIN request_lines rl ON rl.request_id = r.id
-             LEFT JOIN LATERAL (
-               SELECT min(sh.dispatched_at) AS first_dispatch_at, max(sh.delivered_at) AS last_delivered_at
-                 FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-                 JOIN shipment_items si ON si.order_line_id = ol.id
-                 JOIN shipments sh ON sh.id = si.shipment_id AND sh.status <> 'cancelled'
-                WHERE o.request_id = r.id) d ON true
-            WHERE r.id = ANY($1::uuid[])
-            GROUP BY r.id) s
-        WHERE r.id = s.id
-          AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
-      [ids],
+    await this.refreshOrders(
+      manager,
+      orders.map((o) => o.id),
+    );
+    await this.refreshRequests(
+      manager,
+      ids.map((requestId) => ({ requestId, earliestDispatch: null, recomputeDispatch: true })),
     );
   }
 }
