@@ -24,3 +24,14 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
+
+/** An error about one input field: the problem names it in `errors` and in its detail. */
+export function fieldError(
+  field: string,
+  message: string,
+  code: 'validation_failed' | 'unprocessable' = 'validation_failed',
+): DomainError {
+  return new DomainError(code, `${field}: ${message}`, {
+    errors: [{ field, messages: [message] }],
+  });
+}

@@ -10,7 +10,7 @@ import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, mergeMap, type Observable, of, throwError } from 'rxjs';
-import { DomainError } from '../errors/domain-error';
+import { DomainError, fieldError } from '../errors/domain-error';
 import { type ProblemDocument, ReplayedProblem, toProblem } from '../errors/problem-details.filter';
 import type { Principal } from '../../modules/auth/principal';
 import { IdempotencyRepository, type StoredResponse } from './idempotency.repository';
@@ -56,17 +56,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (request.method !== 'POST' || key === undefined || !request.principal) return next.handle();
     if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
-      return throwError(
-        () =>
-          new DomainError(
-            'validation_failed',
-            'Idempotency-Key: must be 1-255 visible ASCII characters',
-            {
-              errors: [
-                { field: 'Idempotency-Key', messages: ['must be 1-255 visible ASCII characters'] },
-              ],
-            },
-          ),
+      return throwError(() =>
+        fieldError('Idempotency-Key', 'must be 1-255 visible ASCII characters'),
       );
     }
     const principal = request.principal.keyId;

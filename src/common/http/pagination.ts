@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { DomainError } from '../errors/domain-error';
+import { fieldError } from '../errors/domain-error';
 
 export const MAX_PAGE_SIZE = 200;
 
@@ -59,9 +59,7 @@ export function decodeCursor(cursor: string, parts: CursorPart[]): string[] {
   } catch {
     // fall through
   }
-  throw new DomainError('validation_failed', 'cursor: is not a cursor this API returned', {
-    errors: [{ field: 'cursor', messages: ['is not a cursor this API returned'] }],
-  });
+  throw fieldError('cursor', 'is not a cursor this API returned');
 }
 
 /** Builds a page from `limit + 1` fetched rows. */

@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
-import { DomainError } from '../errors/domain-error';
+import { fieldError } from '../errors/domain-error';
 import { validationFailed } from '../errors/validation';
 
 /** The path of the first string holding a NUL character (PostgreSQL refuses them in text). */
@@ -64,22 +64,16 @@ export class LifelineValidationPipe extends ValidationPipe {
       this.toValidate(metadata) &&
       (typeof value !== 'object' || value === null || Array.isArray(value))
     ) {
-      throw new DomainError('validation_failed', 'body: must be a JSON object', {
-        errors: [{ field: 'body', messages: ['must be a JSON object'] }],
-      });
+      throw fieldError('body', 'must be a JSON object');
     }
     const nul = findNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
     if (nul) {
-      throw new DomainError('validation_failed', `${nul}: must not contain NUL characters`, {
-        errors: [{ field: nul, messages: ['must not contain NUL characters'] }],
-      });
+      throw fieldError(nul, 'must not contain NUL characters');
     }
     const transformed: unknown = await super.transform(value, metadata);
     const date = findOutlandishDate(transformed);
     if (date) {
-      throw new DomainError('validation_failed', `${date}: must be a date between 1900 and 2200`, {
-        errors: [{ field: date, messages: ['must be a date between 1900 and 2200'] }],
-      });
+      throw fieldError(date, 'must be a date between 1900 and 2200');
     }
     return transformed;
   }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Env } from '../../config/env';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import { generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-format';
 import type { ApiKey } from './api-key.entity';
@@ -33,18 +33,10 @@ export class ApiKeysService {
 
   async create(dto: CreateApiKeyDto, by: Principal): Promise<{ key: ApiKey; secret: string }> {
     if (dto.role !== 'carrier' && dto.carrierId !== undefined) {
-      throw new DomainError(
-        'validation_failed',
-        'carrierId: only a carrier key is bound to a carrier',
-        {
-          errors: [{ field: 'carrierId', messages: ['only a carrier key is bound to a carrier'] }],
-        },
-      );
+      throw fieldError('carrierId', 'only a carrier key is bound to a carrier');
     }
     if (dto.carrierId !== undefined && !(await this.keys.carrierExists(dto.carrierId))) {
-      throw new DomainError('unprocessable', `carrierId: no carrier ${dto.carrierId}`, {
-        errors: [{ field: 'carrierId', messages: ['no such carrier'] }],
-      });
+      throw fieldError('carrierId', 'no such carrier', 'unprocessable');
     }
     const generated = generateApiKey();
     const key = await this.keys.insert({

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
 import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
@@ -50,13 +50,7 @@ export class OrdersService {
       await this.fulfilment.lockRequests(manager, [dto.requestId]);
       const request = await this.requests.findById(dto.requestId, manager);
       if (!request) {
-        throw new DomainError(
-          'unprocessable',
-          `requestId: request ${dto.requestId} does not exist`,
-          {
-            errors: [{ field: 'requestId', messages: ['no such request'] }],
-          },
-        );
+        throw fieldError('requestId', 'no such request', 'unprocessable');
       }
       if (request.workflow_status !== 'approved') {
         throw new DomainError(

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
 import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
@@ -15,12 +15,6 @@ import {
 
 /** A clock start may be in the past, never in the future (5 minutes of clock skew allowed). */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
-
-function invalid(field: string, message: string): DomainError {
-  return new DomainError('validation_failed', `${field}: ${message}`, {
-    errors: [{ field, messages: [message] }],
-  });
-}
 
 export function mapRequest(row: RequestRow, lines: RequestLineRow[]): RequestResponseDto {
   return {
@@ -65,26 +59,26 @@ export class RequestsService {
 
   async create(dto: CreateRequestDto, by: Principal): Promise<RequestResponseDto> {
     if (!isCountryCode(dto.recipientCountry)) {
-      throw invalid('recipientCountry', `${dto.recipientCountry} is not an ISO 3166-1 country`);
+      throw fieldError('recipientCountry', `${dto.recipientCountry} is not an ISO 3166-1 country`);
     }
     const destination = parseLocation(dto.destination);
-    if ('error' in destination) throw invalid('destination', destination.error);
+    if ('error' in destination) throw fieldError('destination', destination.error);
     if (destination.country && destination.country !== dto.recipientCountry) {
-      throw invalid(
+      throw fieldError(
         'destination',
         `${destination.code} is in ${destination.country}, not in ${dto.recipientCountry}`,
       );
     }
     const receivedAt = dto.receivedAt ?? new Date();
     if (receivedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS)
-      throw invalid('receivedAt', 'must not be in the future');
+      throw fieldError('receivedAt', 'must not be in the future');
     if (dto.neededBy && dto.neededBy.getTime() < receivedAt.getTime()) {
-      throw invalid('neededBy', 'must not be before receivedAt');
+      throw fieldError('neededBy', 'must not be before receivedAt');
     }
     const codes = dto.lines.map((l) => l.itemCode);
     const duplicate = codes.findIndex((c, i) => codes.indexOf(c) !== i);
     if (duplicate >= 0)
-      throw invalid(
+      throw fieldError(
         `lines[${duplicate}].itemCode`,
         `${codes[duplicate]} appears twice: merge the lines`,
       );
@@ -166,13 +160,13 @@ export class RequestsService {
   }
 
   reject(id: string, by: Principal, reason?: string): Promise<RequestResponseDto> {
-    if (!reason) throw invalid('reason', 'is required to reject a request');
+    if (!reason) throw fieldError('reason', 'is required to reject a request');
     return this.decide(id, ['received'], 'rejected', by, reason);
   }
 
   /** Cancels a request none of whose orders is live (cancel those first). */
   async cancel(id: string, by: Principal, reason?: string): Promise<RequestResponseDto> {
-    if (!reason) throw invalid('reason', 'is required to cancel a request');
+    if (!reason) throw fieldError('reason', 'is required to cancel a request');
     await this.requests.transaction(async (manager) => {
       await this.fulfilment.lockRequests(manager, [id]);
       const live = await this.requests.liveOrderReferences(manager, id);

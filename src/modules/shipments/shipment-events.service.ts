@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError, fieldError } from '../../common/errors/domain-error';
 import type { Principal } from '../auth/principal';
 import {
   FulfilmentRepository,
@@ -109,33 +109,17 @@ export class ShipmentEventsService {
   checkInput(dto: FactInput, prefix: string): void {
     const field = (name: string) => (prefix === 'body' ? name : `${prefix}.${name}`);
     if (dto.occurredAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
-      throw new DomainError(
-        'validation_failed',
-        `${field('occurredAt')}: must not be in the future`,
-        {
-          errors: [{ field: field('occurredAt'), messages: ['must not be in the future'] }],
-        },
-      );
+      throw fieldError(field('occurredAt'), 'must not be in the future');
     }
     if (dto.location !== undefined && dto.location !== null) {
       const location = parseLocation(dto.location);
       if ('error' in location) {
-        throw new DomainError('validation_failed', `${field('location')}: ${location.error}`, {
-          errors: [{ field: field('location'), messages: [location.error] }],
-        });
+        throw fieldError(field('location'), location.error);
       }
       dto.location = location.code;
     }
     if (dto.proofOfDelivery && dto.status !== 'delivered') {
-      throw new DomainError(
-        'validation_failed',
-        `${field('proofOfDelivery')}: only a delivered event carries one`,
-        {
-          errors: [
-            { field: field('proofOfDelivery'), messages: ['only a delivered event carries one'] },
-          ],
-        },
-      );
+      throw fieldError(field('proofOfDelivery'), 'only a delivered event carries one');
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { assertIfMatch } from '../../common/http/etag';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
@@ -14,19 +14,9 @@ import { mapShipment } from './shipment-mappers';
 import { isTerminal, type ShipmentStatus } from './shipment-status';
 import { type NewLeg, type ShipmentFilter, ShipmentsRepository } from './shipments.repository';
 
-function invalid(
-  field: string,
-  message: string,
-  code: 'validation_failed' | 'unprocessable' = 'validation_failed',
-) {
-  return new DomainError(code, `${field}: ${message}`, {
-    errors: [{ field, messages: [message] }],
-  });
-}
-
 function location(field: string, raw: string) {
   const parsed = parseLocation(raw);
-  if ('error' in parsed) throw invalid(field, parsed.error);
+  if ('error' in parsed) throw fieldError(field, parsed.error);
   return parsed;
 }
 
@@ -64,7 +54,8 @@ export class ShipmentsService {
       const taking = new Map<string, number>();
       dto.items.forEach((item, i) => {
         const line = lines.get(item.orderLineId);
-        if (!line) throw invalid(`items[${i}].orderLineId`, 'no such order line', 'unprocessable');
+        if (!line)
+          throw fieldError(`items[${i}].orderLineId`, 'no such order line', 'unprocessable');
         if (line.order_status !== 'confirmed' && line.order_status !== 'ready') {
           throw new DomainError(
             'conflict',
@@ -76,7 +67,7 @@ export class ShipmentsService {
           Number.isNaN(expires) ||
           new Date(expires).toISOString().slice(0, 10) !== item.expiresOn
         ) {
-          throw invalid(`items[${i}].expiresOn`, 'is not a calendar date');
+          throw fieldError(`items[${i}].expiresOn`, 'is not a calendar date');
         }
         const total = (taking.get(item.orderLineId) ?? 0) + item.quantity;
         taking.set(item.orderLineId, total);
@@ -264,7 +255,7 @@ export class ShipmentsService {
     field: string,
   ): Promise<void> {
     const carrier = await this.carriers.findById(carrierId, manager);
-    if (!carrier) throw invalid(field, 'no such carrier', 'unprocessable');
+    if (!carrier) throw fieldError(field, 'no such carrier', 'unprocessable');
     if (!carrier.active) throw new DomainError('conflict', `Carrier ${carrier.code} is inactive.`);
     if (!carrier.modes.includes(mode)) {
       throw new DomainError(
