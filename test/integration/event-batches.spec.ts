@@ -82,6 +82,14 @@ describe('batches of carrier events', () => {
       [ids],
     );
     expect(storedAgain).toBe(10_000);
+    // Quantities rolled up once: 1,000 shipments of one unit each, delivered once.
+    const [line] = await t.dataSource.query(
+      `SELECT rl.dispatched, rl.delivered, r.status FROM request_lines rl JOIN requests r ON r.id = rl.request_id
+        WHERE rl.request_id = (SELECT o.request_id FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id
+                                 JOIN orders o ON o.id = ol.order_id WHERE si.shipment_id = $1)`,
+      [ids[0]],
+    );
+    expect(line).toEqual({ dispatched: 1000, delivered: 1000, status: 'delivered' });
   }, 120_000);
 
   it('reports each refused event with its reason, and applies the rest', async () => {
