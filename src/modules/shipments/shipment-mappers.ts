@@ -69,7 +69,9 @@ export function mapShipment(
       damaged: i.damaged,
       missing: i.missing,
     })),
-    legs: legs.map((l) => ({
+    // The first leg left when the goods did, the last arrived on delivery, unless a carrier
+    // reported the leg's own actual times.
+    legs: legs.map((l, i) => ({
       seq: l.seq,
       mode: l.mode,
       carrierId: l.carrier_id,
@@ -78,12 +80,12 @@ export function mapShipment(
       departure: {
         planned: iso(l.departure_planned_at),
         estimated: iso(l.departure_estimated_at),
-        actual: iso(l.departure_actual_at),
+        actual: iso(l.departure_actual_at ?? (i === 0 ? row.dispatched_at : null)),
       },
       arrival: {
         planned: iso(l.arrival_planned_at),
         estimated: iso(l.arrival_estimated_at),
-        actual: iso(l.arrival_actual_at),
+        actual: iso(l.arrival_actual_at ?? (i === legs.length - 1 ? row.delivered_at : null)),
       },
     })),
     ...(history ? { history: history.map((e) => mapEvent(e)) } : {}),
