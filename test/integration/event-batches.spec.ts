@@ -4,6 +4,9 @@ import { bearer, bootApp, eventually, type TestApp } from '../helpers/app';
 import { makeKey, makePlannedShipment } from '../helpers/factories';
 import { spawnEntry } from '../helpers/process';
 import { journeyEvents, seedShipments } from '../helpers/seed';
+import { OwnRedis } from '../helpers/redis-server';
+import { OutboxRelay } from '../../src/common/queue/outbox-relay.service';
+import { EventBatchesService } from '../../src/modules/shipments/event-batches.service';
 
 async function waitForBatch(t: TestApp, key: string, id: string, timeoutMs = 60_000) {
   return eventually(
@@ -215,4 +218,54 @@ describe('a batch whose worker is killed mid-way', () => {
       await rescue.close();
     }
   }, 180_000);
+});
+
+describe('a batch whose jobs Redis lost', () => {
+  let redis: OwnRedis;
+  let api: TestApp;
+
+  beforeAll(async () => {
+    redis = await OwnRedis.start();
+    api = await bootApp({ REDIS_URL: redis.url }, { workers: false });
+  });
+  afterAll(async () => {
+    await api.close();
+    await redis.kill();
+  });
+
+  it('is queued again by the sweep from PostgreSQL and applied once', async () => {
+    const operator = await makeKey(api, 'operator');
+    const { shipments } = await seedShipments(api.dataSource, 20);
+    const accepted = await api.http
+      .post('/api/v1/shipment-events/batch')
+      .set(bearer(operator))
+      .send({ events: journeyEvents(shipments) });
+    expect(accepted.status).toBe(202);
+    await api.app.get(OutboxRelay).flush();
+    const [{ n: unsent }] = await api.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`,
+    );
+    expect(unsent).toBe(0);
+
+    // Redis restarts empty: the relayed jobs are gone, PostgreSQL still has the batch.
+    await redis.kill();
+    await redis.start();
+    const workers = await bootApp({ REDIS_URL: redis.url });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const stuck = await workers.http
+        .get(`/api/v1/shipment-events/batches/${accepted.body.id}`)
+        .set(bearer(operator));
+      expect(stuck.body).toMatchObject({ status: 'processing', pending: 200 });
+
+      const swept = await workers.app.get(EventBatchesService).resumeStalled(0);
+      expect(swept.parts).toBeGreaterThan(0);
+      const done = await waitForBatch(workers, operator, accepted.body.id, 30_000);
+      expect(done).toMatchObject({ total: 200, applied: 200, duplicate: 0, pending: 0 });
+      // A second sweep finds nothing left to do.
+      expect(await workers.app.get(EventBatchesService).resumeStalled(0)).toEqual({ parts: 0 });
+    } finally {
+      await workers.close();
+    }
+  });
 });

@@ -14,6 +14,8 @@ export interface JobPayloads {
   'purge-idempotency-keys': { retentionHours: number };
   /** Applies one part of a carrier feed's batch of status events. */
   'apply-event-batch': { batchId: string; part: number };
+  /** Queues again the parts of batches left unfinished (their jobs lost with Redis's data). */
+  'resume-event-batches': { olderThanSeconds: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -22,6 +24,7 @@ export const JOB_QUEUE = {
   'purge-outbox': 'maintenance',
   'purge-idempotency-keys': 'maintenance',
   'apply-event-batch': 'shipment-events',
+  'resume-event-batches': 'shipment-events',
 } as const satisfies Record<JobName, QueueName>;
 
 /** A job as the outbox stores it and as enqueue() takes it. */
@@ -47,6 +50,11 @@ export const JOB_SCHEDULES: { id: string; everyMs: number; item: JobItem }[] = [
     everyMs: 60 * 60 * 1000,
     // Kept at least 24 h, as the API promises.
     item: { name: 'purge-idempotency-keys', data: { retentionHours: 25 } },
+  },
+  {
+    id: 'resume-event-batches-every-minute',
+    everyMs: 60 * 1000,
+    item: { name: 'resume-event-batches', data: { olderThanSeconds: 120 } },
   },
 ];
 

@@ -116,6 +116,20 @@ export class EventBatchesRepository {
     );
   }
 
+  /** Parts of batches submitted over `olderThanSeconds` ago that still have events to apply. */
+  stalledParts(
+    manager: EntityManager,
+    olderThanSeconds: number,
+  ): Promise<{ batch_id: string; part: number }[]> {
+    return manager.query(
+      `SELECT DISTINCT i.batch_id, i.part
+         FROM shipment_event_batches b JOIN shipment_event_batch_items i ON i.batch_id = b.id
+        WHERE b.completed_at IS NULL AND b.submitted_at < now() - make_interval(secs => $1) AND i.result IS NULL
+        ORDER BY i.batch_id, i.part LIMIT 1000`,
+      [olderThanSeconds],
+    );
+  }
+
   async completeIfDone(batchId: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE shipment_event_batches SET completed_at = clock_timestamp()

@@ -185,6 +185,26 @@ export class EventBatchesService {
     return { shipments: shipmentIds.length };
   }
 
+  /**
+   * Queues again every part of a batch that should have finished by now. A part's job can be
+   * lost with Redis's data after the outbox handed it over; applying a part twice changes
+   * nothing, so re-queuing is always safe. Runs every minute (a job scheduler).
+   */
+  async resumeStalled(olderThanSeconds: number): Promise<{ parts: number }> {
+    return this.batches.transaction(async (manager) => {
+      const parts = await this.batches.stalledParts(manager, olderThanSeconds);
+      const round = Math.floor(Date.now() / 60_000);
+      await this.outbox.enqueueMany(
+        manager,
+        parts.map((p) => ({
+          item: { name: 'apply-event-batch' as const, data: { batchId: p.batch_id, part: p.part } },
+          jobId: `batch-${p.batch_id}-${p.part}-resumed-${round}`,
+        })),
+      );
+      return { parts: parts.length };
+    });
+  }
+
   async get(id: string, by: Principal): Promise<EventBatchResponseDto> {
     const batch = await this.batches.find(id);
     if (!batch || (by.carrierId && batch.carrier_id !== by.carrierId)) {

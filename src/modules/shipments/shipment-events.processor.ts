@@ -12,6 +12,8 @@ export class ShipmentEventsProcessor implements QueueProcessor<'shipment-events'
     switch (job.name) {
       case 'apply-event-batch':
         return this.batches.applyPart(job.data.batchId, job.data.part);
+      case 'resume-event-batches':
+        return this.batches.resumeStalled(job.data.olderThanSeconds);
     }
   }
 }
