@@ -1,5 +1,10 @@
 import { CreateApiKeysAndOutbox1764158400000 } from './1764158400000-CreateApiKeysAndOutbox';
 import { CreateSupplyPipeline1764165600000 } from './1764165600000-CreateSupplyPipeline';
+import { AddCarrierVersion1764180000000 } from './1764180000000-AddCarrierVersion';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
-export const MIGRATIONS = [CreateApiKeysAndOutbox1764158400000, CreateSupplyPipeline1764165600000];
+export const MIGRATIONS = [
+  CreateApiKeysAndOutbox1764158400000,
+  CreateSupplyPipeline1764165600000,
+  AddCarrierVersion1764180000000,
+];

@@ -197,6 +197,36 @@ describe('refusals, each as problem+json', () => {
     expect((await t.http.get(path).set(bearer(coordinator))).body.notes).toBe('Via Dubai');
   });
 
+  it('412 and 428: a carrier PATCH needs the current ETag too', async () => {
+    const { carrier } = await makePlannedShipment(t);
+    const path = `/api/v1/carriers/${carrier.id}`;
+    const read = await t.http.get(path).set(bearer(coordinator));
+    expect(read.headers.etag).toBe('"1"');
+    expectProblem(
+      await t.http.patch(path).set(bearer(coordinator)).send({ active: false }),
+      428,
+      'precondition_required',
+    );
+    const ok = await t.http
+      .patch(path)
+      .set(bearer(coordinator))
+      .set('if-match', '"1"')
+      .send({ name: 'Renamed Air' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ name: 'Renamed Air', version: 2 });
+    expect(ok.headers.etag).toBe('"2"');
+    expectProblem(
+      await t.http
+        .patch(path)
+        .set(bearer(coordinator))
+        .set('if-match', '"1"')
+        .send({ active: false }),
+      412,
+      'precondition_failed',
+    );
+    expect((await t.http.get(path).set(bearer(coordinator))).body.active).toBe(true);
+  });
+
   it('422: an item missing from the catalogue, named by its line', async () => {
     const res = await t.http
       .post('/api/v1/requests')

@@ -1,9 +1,14 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { etagOf } from '../../common/http/etag';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiPreconditionFailedResponse,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiValidationResponses, ProblemDto } from '../../common/http/problem.dto';
@@ -65,20 +70,33 @@ export class CarriersController {
   async get(
     @Param('id', uuidParam()) id: string,
     @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CarrierResponseDto> {
-    return mapCarrier(await this.carriers.get(id, principal));
+    const carrier = await this.carriers.get(id, principal);
+    reply.header('etag', etagOf(carrier.version));
+    return mapCarrier(carrier);
   }
 
-  /** Renames, changes modes or contact, or deactivates a carrier (no new shipments then). */
+  /**
+   * Renames, changes modes or contact, or deactivates a carrier (no new shipments then).
+   * Send the ETag you read as If-Match.
+   */
   @Patch(':id')
   @Roles('coordinator')
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the version you read' })
   @ApiOkResponse({ type: CarrierResponseDto })
   @ApiNotFoundResponse({ type: ProblemDto })
+  @ApiPreconditionFailedResponse({ description: 'Changed since you read it', type: ProblemDto })
+  @ApiResponse({ status: 428, description: 'If-Match missing', type: ProblemDto })
   async update(
     @Param('id', uuidParam()) id: string,
     @Body() dto: UpdateCarrierDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CarrierResponseDto> {
-    return mapCarrier(await this.carriers.update(id, dto, principal));
+    const carrier = await this.carriers.update(id, dto, ifMatch, principal);
+    reply.header('etag', etagOf(carrier.version));
+    return mapCarrier(carrier);
   }
 }

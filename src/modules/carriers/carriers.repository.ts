@@ -10,6 +10,7 @@ export interface CarrierRow {
   modes: string[];
   contact: { name?: string; email?: string; phone?: string } | null;
   active: boolean;
+  version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -27,7 +28,7 @@ export class CarriersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(
-    c: Omit<CarrierRow, 'id' | 'created_at' | 'updated_at'>,
+    c: Omit<CarrierRow, 'id' | 'created_at' | 'updated_at' | 'version'>,
     by: string,
   ): Promise<CarrierRow | undefined> {
     const rows: CarrierRow[] = await this.dataSource.query(
@@ -38,8 +39,10 @@ export class CarriersRepository {
     return rows[0];
   }
 
+  /** Updates the carrier if it is still at `version`; undefined if it changed meanwhile. */
   async update(
     id: string,
+    version: number,
     patch: Partial<Pick<CarrierRow, 'name' | 'modes' | 'contact' | 'active'>>,
     by: string,
   ): Promise<CarrierRow | undefined> {
@@ -47,8 +50,9 @@ export class CarriersRepository {
       this.dataSource,
       `UPDATE carriers SET
          name = coalesce($2, name), modes = coalesce($3, modes), contact = coalesce($4, contact),
-         active = coalesce($5, active), updated_at = date_trunc('milliseconds', now()), updated_by = $6
-       WHERE id = $1 RETURNING *`,
+         active = coalesce($5, active), updated_at = date_trunc('milliseconds', now()), updated_by = $6,
+         version = version + 1
+       WHERE id = $1 AND version = $7 RETURNING *`,
       [
         id,
         patch.name ?? null,
@@ -56,6 +60,7 @@ export class CarriersRepository {
         patch.contact ? JSON.stringify(patch.contact) : null,
         patch.active ?? null,
         by,
+        version,
       ],
     );
     return rows[0];

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error';
+import { assertIfMatch } from '../../common/http/etag';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
 import { type CarrierFilter, type CarrierRow, CarriersRepository } from './carriers.repository';
@@ -34,13 +35,29 @@ export class CarriersService {
     return carrier;
   }
 
-  async update(id: string, dto: UpdateCarrierDto, by: Principal): Promise<CarrierRow> {
+  /** Changes a carrier; If-Match must carry the version last read (412 if stale, 428 if missing). */
+  async update(
+    id: string,
+    dto: UpdateCarrierDto,
+    ifMatch: string | undefined,
+    by: Principal,
+  ): Promise<CarrierRow> {
+    const current = await this.carriers.findById(id);
+    if (!current) throw new DomainError('not_found', `Carrier ${id} does not exist.`);
+    assertIfMatch(ifMatch, current.version);
     const updated = await this.carriers.update(
       id,
+      current.version,
       { ...dto, contact: dto.contact ?? undefined },
       by.keyId,
     );
-    if (!updated) throw new DomainError('not_found', `Carrier ${id} does not exist.`);
+    if (!updated) {
+      // Changed between our read and our write: as stale as a wrong If-Match.
+      throw new DomainError(
+        'precondition_failed',
+        `Carrier ${current.code} changed meanwhile: read it again.`,
+      );
+    }
     return updated;
   }
 

@@ -96,6 +96,8 @@ export class CarrierResponseDto {
   code: string;
   contact: CarrierContactDto | null;
   active: boolean;
+  /** Also in the ETag header; send it as If-Match to PATCH. */
+  version: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -114,6 +116,7 @@ export function mapCarrier(row: CarrierRow): CarrierResponseDto {
     code: row.code,
     contact: row.contact,
     active: row.active,
+    version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
