@@ -28,6 +28,8 @@ const common = {
 
 module.exports = {
   ...common,
+  // A global option (jest ignores it per project): tests on real services wait for them.
+  testTimeout: 60_000,
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
@@ -38,14 +40,12 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
-      testTimeout: 60_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
-      testTimeout: 60_000,
     },
   ],
 };
