@@ -17,7 +17,7 @@ const nasty = fc.oneof(
     'KBL',
   ),
   fc.integer(),
-  fc.constantFrom(2 ** 31, 2 ** 53, -(2 ** 31) - 1, 1e308),
+  fc.constantFrom(2 ** 31, 2 ** 53, -(2 ** 31) - 1, 1e308, 5e-324, 1e-7),
   fc.double(),
   fc.boolean(),
   fc.constant(null),

@@ -118,6 +118,8 @@ export class ShipmentEventsService {
       }
       dto.location = location.code;
     }
+    if (typeof dto.temperatureC === 'number')
+      dto.temperatureC = Math.round(dto.temperatureC * 100) / 100;
     if (dto.proofOfDelivery && dto.status !== 'delivered') {
       throw fieldError(field('proofOfDelivery'), 'only a delivered event carries one');
     }

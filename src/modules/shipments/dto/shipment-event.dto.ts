@@ -87,9 +87,10 @@ export class ShipmentEventFieldsDto {
   @IsIn(EXCEPTION_REASONS)
   exceptionReason?: ExceptionReason;
 
-  /** Sensor reading for cold-chain goods, in °C. @example 5.5 */
+  /** Sensor reading for cold-chain goods, in °C, kept to two decimals. @example 5.5 */
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 2 })
+  // No maxDecimalPlaces: class-validator 0.15 throws on numbers written with an exponent (5e-324).
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(-100)
   @Max(100)
   temperatureC?: number;
