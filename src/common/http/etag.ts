@@ -1,4 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiPreconditionFailedResponse, ApiResponse } from '@nestjs/swagger';
 import { DomainError } from '../errors/domain-error';
+import { ProblemDto } from './problem.dto';
 
 /** A resource version as a strong ETag. */
 export function etagOf(version: number): string {
@@ -23,3 +26,15 @@ export function assertIfMatch(header: string | string[] | undefined, currentVers
     );
   }
 }
+
+/** Documents a write that needs If-Match: the header, 412 when stale, 428 when missing. */
+export const ApiIfMatch = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: true,
+      description: 'The ETag of the version you read',
+    }),
+    ApiPreconditionFailedResponse({ description: 'Changed since you read it', type: ProblemDto }),
+    ApiResponse({ status: 428, description: 'If-Match missing', type: ProblemDto }),
+  );

@@ -1,14 +1,11 @@
 import { Body, Controller, Get, Headers, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { etagOf } from '../../common/http/etag';
+import { ApiIfMatch, etagOf } from '../../common/http/etag';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
-  ApiPreconditionFailedResponse,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiValidationResponses, ProblemDto } from '../../common/http/problem.dto';
@@ -83,11 +80,9 @@ export class CarriersController {
    */
   @Patch(':id')
   @Roles('coordinator')
-  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the version you read' })
+  @ApiIfMatch()
   @ApiOkResponse({ type: CarrierResponseDto })
   @ApiNotFoundResponse({ type: ProblemDto })
-  @ApiPreconditionFailedResponse({ description: 'Changed since you read it', type: ProblemDto })
-  @ApiResponse({ status: 428, description: 'If-Match missing', type: ProblemDto })
   async update(
     @Param('id', uuidParam()) id: string,
     @Body() dto: UpdateCarrierDto,

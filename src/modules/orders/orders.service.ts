@@ -7,6 +7,7 @@ import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
 import { RequestsRepository } from '../requests/requests.repository';
 import type { CreateOrderDto, OrderResponseDto } from './dto/order.dto';
 import { type OrderLineRow, type OrderRow, OrdersRepository } from './orders.repository';
+import { groupBy } from '../../common/group-by';
 
 /** Allocations of one request line, over-allocation included, stay within PostgreSQL's int. */
 const MAX_ALLOCATION = 2_000_000_000;
@@ -137,14 +138,9 @@ export class OrdersService {
       (r) => r,
       (r) => [r.created_at.toISOString(), r.id],
     );
-    const lines = await this.orders.linesOf(page.data.map((r) => r.id));
+    const lines = groupBy(await this.orders.linesOf(page.data.map((r) => r.id)), (l) => l.order_id);
     return {
-      data: page.data.map((r) =>
-        mapOrder(
-          r,
-          lines.filter((l) => l.order_id === r.id),
-        ),
-      ),
+      data: page.data.map((r) => mapOrder(r, lines.get(r.id) ?? [])),
       nextCursor: page.nextCursor,
     };
   }

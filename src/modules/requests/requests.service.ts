@@ -12,6 +12,7 @@ import {
   type RequestRow,
   RequestsRepository,
 } from './requests.repository';
+import { groupBy } from '../../common/group-by';
 
 /** A clock start may be in the past, never in the future (5 minutes of clock skew allowed). */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
@@ -143,14 +144,12 @@ export class RequestsService {
       (r) => r,
       (r) => [r.received_at.toISOString(), r.id],
     );
-    const lines = await this.requests.linesOf(page.data.map((r) => r.id));
+    const lines = groupBy(
+      await this.requests.linesOf(page.data.map((r) => r.id)),
+      (l) => l.request_id,
+    );
     return {
-      data: page.data.map((r) =>
-        mapRequest(
-          r,
-          lines.filter((l) => l.request_id === r.id),
-        ),
-      ),
+      data: page.data.map((r) => mapRequest(r, lines.get(r.id) ?? [])),
       nextCursor: page.nextCursor,
     };
   }

@@ -16,13 +16,11 @@ import {
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
-  ApiPreconditionFailedResponse,
-  ApiResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { etagOf } from '../../common/http/etag';
+import { ApiIfMatch, etagOf } from '../../common/http/etag';
 import { ApiValidationResponses, ProblemDto } from '../../common/http/problem.dto';
 import { uuidParam } from '../../common/http/uuid-param.pipe';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
@@ -106,10 +104,8 @@ export class ShipmentsController {
   /** Changes planned fields. Send the ETag you read as If-Match. */
   @Patch(':id')
   @Roles('coordinator', 'operator')
-  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the version you read' })
+  @ApiIfMatch()
   @ApiOkResponse({ type: ShipmentResponseDto })
-  @ApiPreconditionFailedResponse({ description: 'Changed since you read it', type: ProblemDto })
-  @ApiResponse({ status: 428, description: 'If-Match missing', type: ProblemDto })
   @ApiNotFoundResponse({ type: ProblemDto })
   async update(
     @Param('id', uuidParam()) id: string,

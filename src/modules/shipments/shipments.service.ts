@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
+import { groupBy } from '../../common/group-by';
 import { assertIfMatch } from '../../common/http/etag';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
@@ -142,17 +143,11 @@ export class ShipmentsService {
     );
     const ids = page.data.map((r) => r.id);
     const [items, legs] = await Promise.all([
-      this.shipments.itemsOf(ids),
-      this.shipments.legsOf(ids),
+      this.shipments.itemsOf(ids).then((rows) => groupBy(rows, (i) => i.shipment_id)),
+      this.shipments.legsOf(ids).then((rows) => groupBy(rows, (l) => l.shipment_id)),
     ]);
     return {
-      data: page.data.map((r) =>
-        mapShipment(
-          r,
-          items.filter((i) => i.shipment_id === r.id),
-          legs.filter((l) => l.shipment_id === r.id),
-        ),
-      ),
+      data: page.data.map((r) => mapShipment(r, items.get(r.id) ?? [], legs.get(r.id) ?? [])),
       nextCursor: page.nextCursor,
     };
   }

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -142,31 +142,16 @@ export class CreateShipmentDto {
   legs?: LegInputDto[];
 }
 
-/** Planned fields a coordinator or operator may change (send If-Match). */
-export class UpdateShipmentDto {
-  /** Only before dispatch. */
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate()
-  plannedDepartureAt?: Date;
-
-  @IsOptional()
-  @Type(() => Date)
-  @IsDate()
-  estimatedArrivalAt?: Date;
-
-  @IsOptional()
-  @IsString()
-  @Length(0, 2000)
-  notes?: string;
-
-  /** Replaces every leg. */
-  @IsOptional()
-  @ArrayMaxSize(20)
-  @ValidateNested({ each: true })
-  @Type(() => LegInputDto)
-  legs?: LegInputDto[];
-}
+/**
+ * Planned fields a coordinator or operator may change (send If-Match). `plannedDepartureAt`
+ * only before dispatch; `legs` replaces every leg.
+ */
+export class UpdateShipmentDto extends PickType(CreateShipmentDto, [
+  'plannedDepartureAt',
+  'estimatedArrivalAt',
+  'notes',
+  'legs',
+] as const) {}
 
 export class CancelShipmentDto {
   @IsOptional()
