@@ -1,10 +1,12 @@
 import { CreateApiKeysAndOutbox1764158400000 } from './1764158400000-CreateApiKeysAndOutbox';
 import { CreateSupplyPipeline1764165600000 } from './1764165600000-CreateSupplyPipeline';
 import { AddCarrierVersion1764180000000 } from './1764180000000-AddCarrierVersion';
+import { CreateSlaAlertsWebhooks1764201600000 } from './1764201600000-CreateSlaAlertsWebhooks';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
   CreateApiKeysAndOutbox1764158400000,
   CreateSupplyPipeline1764165600000,
   AddCarrierVersion1764180000000,
+  CreateSlaAlertsWebhooks1764201600000,
 ];

@@ -2,6 +2,7 @@ import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { Clock, SystemClock } from './common/clock';
 import { dataSourceOptions } from './config/data-source';
 import { Env } from './config/env';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
@@ -23,15 +24,16 @@ import { ShipmentsModule } from './modules/shipments/shipments.module';
 
 @Module({})
 class ConfigModule {
-  static register(env: Env, workers: boolean): DynamicModule {
+  static register(env: Env, workers: boolean, clock: Clock): DynamicModule {
     return {
       module: ConfigModule,
       global: true,
       providers: [
         { provide: Env, useValue: env },
         { provide: WorkerRuntime, useValue: new WorkerRuntime(workers) },
+        { provide: Clock, useValue: clock },
       ],
-      exports: [Env, WorkerRuntime],
+      exports: [Env, WorkerRuntime, Clock],
     };
   }
 }
@@ -40,15 +42,17 @@ export interface AppOptions {
   env: Env;
   /** Run the BullMQ workers in this process. */
   workers: boolean;
+  /** The time SLA decisions use; tests may set it. */
+  clock?: Clock;
 }
 
 @Module({})
 export class AppModule {
-  static register({ env, workers }: AppOptions): DynamicModule {
+  static register({ env, workers, clock }: AppOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.register(env, workers),
+        ConfigModule.register(env, workers, clock ?? new SystemClock()),
         LoggerModule.forRoot({
           pinoHttp: {
             level: env.LOG_LEVEL,

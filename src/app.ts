@@ -1,3 +1,4 @@
+import type { Clock } from './common/clock';
 import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -18,7 +19,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The HTTP app, configured exactly as `node dist/main.js` serves it (tests boot this too). */
 export async function createApp(
   env: Env,
-  options: { workers: boolean },
+  options: { workers: boolean; clock?: Clock },
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -30,7 +31,7 @@ export async function createApp(
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register({ env, workers: options.workers }),
+    AppModule.register({ env, workers: options.workers, clock: options.clock }),
     adapter,
     { bufferLogs: true },
   );

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
  * Every queue, every job and its payload, in one place. Adding a job means adding its payload
  * here and its queue to JOB_QUEUE; forgetting either fails to compile.
  */
-export const QUEUE_NAMES = ['maintenance', 'shipment-events'] as const;
+export const QUEUE_NAMES = ['maintenance', 'shipment-events', 'sla', 'webhooks'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -16,6 +16,16 @@ export interface JobPayloads {
   'apply-event-batch': { batchId: string; part: number };
   /** Queues again the parts of batches left unfinished (their jobs lost with Redis's data). */
   'resume-event-batches': { olderThanSeconds: number };
+  /** Wakes at an instant when SLA clocks owe alerts; raises every alert due by then. */
+  'fire-sla-alerts': { at: string };
+  /** Raises any SLA alert past its instant (the wake-up lost with Redis's data, say). */
+  'sweep-sla-alerts': Record<string, never>;
+  /** Raises and resolves tracking_stale and eta_overdue alerts. */
+  'sweep-shipment-alerts': Record<string, never>;
+  /** Sends one webhook message (one attempt; a failure schedules the next). */
+  'deliver-webhook': { deliveryId: string };
+  /** Queues again the webhook messages whose attempt is overdue (jobs lost with Redis's data). */
+  'resume-webhook-deliveries': { overdueSeconds: number };
 }
 
 export type JobName = keyof JobPayloads;
@@ -25,7 +35,20 @@ export const JOB_QUEUE = {
   'purge-idempotency-keys': 'maintenance',
   'apply-event-batch': 'shipment-events',
   'resume-event-batches': 'shipment-events',
+  'fire-sla-alerts': 'sla',
+  'sweep-sla-alerts': 'sla',
+  'sweep-shipment-alerts': 'sla',
+  'deliver-webhook': 'webhooks',
+  'resume-webhook-deliveries': 'webhooks',
 } as const satisfies Record<JobName, QueueName>;
+
+/** Jobs each worker runs at once, per queue: webhook deliveries wait on other people's servers. */
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
+  maintenance: 2,
+  'shipment-events': 8,
+  sla: 4,
+  webhooks: 32,
+};
 
 /** A job as the outbox stores it and as enqueue() takes it. */
 export type JobItem = { [N in JobName]: { name: N; data: JobPayloads[N] } }[JobName];
@@ -55,6 +78,21 @@ export const JOB_SCHEDULES: { id: string; everyMs: number; item: JobItem }[] = [
     id: 'resume-event-batches-every-minute',
     everyMs: 60 * 1000,
     item: { name: 'resume-event-batches', data: { olderThanSeconds: 120 } },
+  },
+  {
+    id: 'sweep-sla-alerts',
+    everyMs: 15 * 1000,
+    item: { name: 'sweep-sla-alerts', data: {} },
+  },
+  {
+    id: 'sweep-shipment-alerts',
+    everyMs: 60 * 1000,
+    item: { name: 'sweep-shipment-alerts', data: {} },
+  },
+  {
+    id: 'resume-webhook-deliveries-every-minute',
+    everyMs: 60 * 1000,
+    item: { name: 'resume-webhook-deliveries', data: { overdueSeconds: 60 } },
   },
 ];
 

@@ -7,7 +7,7 @@ import {
 import { DiscoveryService } from '@nestjs/core';
 import { Worker, type Job } from 'bullmq';
 import { Env } from '../../config/env';
-import { JOB_QUEUE, JOB_SCHEDULES, type QueueName } from './jobs';
+import { JOB_QUEUE, JOB_SCHEDULES, QUEUE_CONCURRENCY, type QueueName } from './jobs';
 import { Processor, type QueueProcessor } from './processor.decorator';
 import { QueueRegistry } from './queue-registry.service';
 import { needsQueueProbe, stallReason } from './worker-health';
@@ -28,7 +28,6 @@ interface Supervised {
   restarts: number;
 }
 
-const CONCURRENCY = 8;
 const TICK_MS = 2_000;
 
 /**
@@ -94,7 +93,7 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
         retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
       },
       prefix: this.env.QUEUE_PREFIX,
-      concurrency: CONCURRENCY,
+      concurrency: QUEUE_CONCURRENCY[queue],
       autorun: true,
       lockDuration: this.env.JOB_LOCK_SECONDS * 1000,
       stalledInterval: this.env.JOB_LOCK_SECONDS * 1000,
