@@ -108,6 +108,8 @@ export interface FoldResult {
   dispatchedAt: Date | null;
   /** When the shipment was delivered, if it is. */
   deliveredAt: Date | null;
+  /** Its spells on hold (the open one last, with `to` null): SLA clocks pause during them. */
+  holds: { from: Date; to: Date | null }[];
 }
 
 /**
@@ -130,16 +132,21 @@ function traceFold(facts: StatusFact[]): FoldResult & { applied: Set<number> } {
   let lastAppliedAt: Date | null = null;
   let dispatchedAt: Date | null = null;
   let deliveredAt: Date | null = null;
+  const holds: { from: Date; to: Date | null }[] = [];
   for (const fact of ordered) {
     if (impliesDispatch(fact.status) && dispatchedAt === null) dispatchedAt = fact.occurredAt;
     const result = transition(state, fact.status);
     if (!result.ok) continue;
+    if (state.status !== 'on_hold' && result.state.status === 'on_hold')
+      holds.push({ from: fact.occurredAt, to: null });
+    if (state.status === 'on_hold' && result.state.status !== 'on_hold')
+      holds[holds.length - 1].to = fact.occurredAt;
     state = result.state;
     lastAppliedAt = fact.occurredAt;
     applied.add(fact.sequence);
     if (fact.status === 'delivered') deliveredAt = fact.occurredAt;
   }
-  return { state, lastAppliedAt, dispatchedAt, deliveredAt, applied };
+  return { state, lastAppliedAt, dispatchedAt, deliveredAt, holds, applied };
 }
 
 export type ArrivalOutcome = 'applied' | 'late' | 'conflicting' | 'refused';
