@@ -108,7 +108,7 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
         carrier_id uuid,
         -- When the cause happened (a deadline, an event), and when the alert was stored.
         cause_at timestamptz NOT NULL,
-        raised_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        raised_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
         acknowledged_at timestamptz,
         acknowledged_by text,
         acknowledgement_note text,

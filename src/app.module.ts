@@ -21,6 +21,9 @@ import { ItemsModule } from './modules/items/items.module';
 import { OrdersModule } from './modules/orders/orders.module';
 import { RequestsModule } from './modules/requests/requests.module';
 import { ShipmentsModule } from './modules/shipments/shipments.module';
+import { AlertsModule } from './modules/alerts/alerts.module';
+import { SlaModule } from './modules/sla/sla.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 
 @Module({})
 class ConfigModule {
@@ -90,6 +93,9 @@ export class AppModule {
         RequestsModule,
         OrdersModule,
         ShipmentsModule,
+        SlaModule,
+        AlertsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ItemsModule } from '../items/items.module';
+import { SlaModule } from '../sla/sla.module';
 import { RequestsController } from './requests.controller';
 import { RequestsRepository } from './requests.repository';
 import { RequestsService } from './requests.service';
 
 @Module({
-  imports: [ItemsModule],
+  imports: [ItemsModule, SlaModule],
   controllers: [RequestsController],
   providers: [RequestsRepository, RequestsService],
   exports: [RequestsRepository],

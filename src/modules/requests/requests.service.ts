@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
+import { SlaClocksService } from '../sla/sla-clocks.service';
 import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
 import { ItemsRepository } from '../items/items.repository';
 import { isCountryCode, parseLocation } from '../reference/locations';
+import type { ClockResponseDto } from '../sla/dto/sla-clock.dto';
 import type { CreateRequestDto, RequestResponseDto } from './dto/request.dto';
 import {
   type RequestFilter,
@@ -17,7 +19,11 @@ import { groupBy } from '../../common/group-by';
 /** A clock start may be in the past, never in the future (5 minutes of clock skew allowed). */
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
-export function mapRequest(row: RequestRow, lines: RequestLineRow[]): RequestResponseDto {
+export function mapRequest(
+  row: RequestRow,
+  lines: RequestLineRow[],
+  slaClocks: ClockResponseDto[],
+): RequestResponseDto {
   return {
     id: row.id,
     reference: row.reference,
@@ -47,6 +53,7 @@ export function mapRequest(row: RequestRow, lines: RequestLineRow[]): RequestRes
       dispatched: l.dispatched,
       delivered: l.delivered,
     })),
+    slaClocks,
   };
 }
 
@@ -56,6 +63,7 @@ export class RequestsService {
     private readonly requests: RequestsRepository,
     private readonly items: ItemsRepository,
     private readonly fulfilment: FulfilmentRepository,
+    private readonly sla: SlaClocksService,
   ) {}
 
   async create(dto: CreateRequestDto, by: Principal): Promise<RequestResponseDto> {
@@ -103,7 +111,7 @@ export class RequestsService {
           },
         );
       }
-      return this.requests.insert(
+      const created = await this.requests.insert(
         manager,
         {
           recipient_country: dto.recipientCountry,
@@ -117,6 +125,9 @@ export class RequestsService {
         dto.lines.map((l) => ({ itemId: known.get(l.itemCode)!, quantity: l.quantity })),
         by.keyId,
       );
+      // Its clocks start at receivedAt, in the same transaction.
+      await this.sla.syncRequests(manager, [created]);
+      return created;
     });
     return this.get(id);
   }
@@ -124,7 +135,8 @@ export class RequestsService {
   async get(id: string): Promise<RequestResponseDto> {
     const row = await this.requests.findById(id);
     if (!row) throw new DomainError('not_found', `Request ${id} does not exist.`);
-    return mapRequest(row, await this.requests.linesOf([id]));
+    const clocks = await this.sla.ofSubjects([id]);
+    return mapRequest(row, await this.requests.linesOf([id]), clocks.get(id) ?? []);
   }
 
   async list(
@@ -148,8 +160,9 @@ export class RequestsService {
       await this.requests.linesOf(page.data.map((r) => r.id)),
       (l) => l.request_id,
     );
+    const clocks = await this.sla.ofSubjects(page.data.map((r) => r.id));
     return {
-      data: page.data.map((r) => mapRequest(r, lines.get(r.id) ?? [])),
+      data: page.data.map((r) => mapRequest(r, lines.get(r.id) ?? [], clocks.get(r.id) ?? [])),
       nextCursor: page.nextCursor,
     };
   }
@@ -202,6 +215,7 @@ export class RequestsService {
   ): Promise<void> {
     if (await this.requests.setWorkflowStatus(manager, id, from, to, by.keyId, reason)) {
       await this.fulfilment.rollup(manager, [id]);
+      await this.sla.syncRequests(manager, [id]);
       return;
     }
     const current = await this.requests.findById(id, manager);

@@ -7,7 +7,11 @@ import {
   type LineDelta,
   type RequestDispatch,
 } from '../fulfilment/fulfilment.repository';
+import { discrepancyAlert, eventAlerts, type ShipmentFacts } from '../alerts/alert-rules';
+import type { NewAlert } from '../alerts/alerts.repository';
+import { AlertsService } from '../alerts/alerts.service';
 import { parseLocation } from '../reference/locations';
+import { SlaClocksService } from '../sla/sla-clocks.service';
 import type {
   CreateShipmentEventDto,
   ProofOfDeliveryDto,
@@ -62,6 +66,8 @@ export class ShipmentEventsService {
   constructor(
     private readonly shipments: ShipmentsRepository,
     private readonly fulfilment: FulfilmentRepository,
+    private readonly sla: SlaClocksService,
+    private readonly alerts: AlertsService,
   ) {}
 
   /** A carrier key may act on its own carrier's shipments only: others do not exist to it. */
@@ -155,6 +161,11 @@ export class ShipmentEventsService {
       if (row.outcome !== 'conflicting') factsOf.get(row.shipment_id)!.push(toFact(row));
     }
 
+    // What the clocks measured before these facts: a late hold changes them, not the status.
+    const holdsBefore = new Map(
+      locked.map((s) => [s.id, JSON.stringify(foldFacts(factsOf.get(s.id)!).holds)]),
+    );
+
     // Decide every fact in memory (pure), then store them all in one statement.
     type Decision = { input: FactInput; outcome: ArrivalOutcome | 'duplicate' } | EventResult;
     const decisions = new Map<string, Decision[]>();
@@ -226,7 +237,7 @@ export class ShipmentEventsService {
       locked.map((s) => ({ shipment: s, fold: foldFacts(factsOf.get(s.id)!) })),
       by,
       proofs,
-      { events: toStore, batchId },
+      { events: toStore, batchId, holdsBefore },
     );
     for (const row of events) known.set(key(row.shipment_id, row.status, row.occurred_at), row);
     const results = new Map<string, EventResult[]>();
@@ -272,6 +283,7 @@ export class ShipmentEventsService {
         throw new DomainError('conflict', 'A cancellation is final: plan a new shipment instead.');
       }
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
+      await this.alerts.resolve(manager, { eventIds: [eventId] }, 'event voided');
       const facts = (await this.shipments.liveFacts(manager, [shipmentId]))
         .filter((e) => e.outcome !== 'conflicting')
         .map(toFact);
@@ -337,6 +349,8 @@ export class ShipmentEventsService {
       force?: boolean;
       events?: (NewEvent & { shipmentId: string })[];
       batchId?: string | null;
+      /** Each shipment's holds before this change (JSON); unknown means "may have changed". */
+      holdsBefore?: Map<string, string>;
     } = {},
   ): Promise<{ shipments: Map<string, ShipmentRow>; events: EventRow[] }> {
     const force = options.force ?? false;
@@ -367,6 +381,7 @@ export class ShipmentEventsService {
     );
     const saved = stored.shipments;
     for (const row of saved) current.set(row.id, row);
+    await this.followUp(manager, states, changed, current, stored.events, proofs, options);
 
     const moved = changed.filter(
       ({ shipment, fold }) =>
@@ -440,8 +455,114 @@ export class ShipmentEventsService {
       [...deltas.values()],
       [...requests.values()],
     );
+    await this.sla.syncRequests(manager, [...requests.keys()]);
     return { shipments: current, events: stored.events };
   }
+
+  /**
+   * What a change means beyond the shipment: its SLA clock (started at dispatch, paused on
+   * hold, stopped at delivery), the alerts its events raise, and the exception alerts that
+   * end when the shipment leaves exception.
+   */
+  private async followUp(
+    manager: EntityManager,
+    states: { shipment: ShipmentRow; fold: FoldResult }[],
+    changed: { shipment: ShipmentRow; fold: FoldResult }[],
+    current: Map<string, ShipmentRow>,
+    events: EventRow[],
+    proofs: Map<string, ProofOfDeliveryDto>,
+    options: { force?: boolean; holdsBefore?: Map<string, string> },
+  ): Promise<void> {
+    const clockMoved = states.filter(({ shipment, fold }) => {
+      const wasDispatched = shipment.dispatched_at !== null;
+      if (!wasDispatched && fold.dispatchedAt === null) return false;
+      return (
+        options.force ||
+        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
+        !sameInstant(fold.deliveredAt, shipment.delivered_at) ||
+        CLOCK_STATUS(fold.state.status) !== CLOCK_STATUS(shipment.status as ShipmentStatus) ||
+        options.holdsBefore?.get(shipment.id) !== JSON.stringify(fold.holds)
+      );
+    });
+    await this.sla.syncShipments(
+      manager,
+      clockMoved.map(({ shipment, fold }) => ({
+        id: shipment.id,
+        reference: shipment.reference,
+        mode: shipment.mode,
+        country: shipment.destination_country,
+        carrierId: shipment.carrier_id,
+        status: fold.state.status,
+        dispatchedAt: fold.dispatchedAt,
+        deliveredAt: fold.deliveredAt,
+        holds: fold.holds,
+      })),
+    );
+
+    const leftException = changed
+      .filter(
+        ({ shipment, fold }) =>
+          shipment.status === 'exception' && fold.state.status !== 'exception',
+      )
+      .map(({ shipment }) => shipment.id);
+    await this.alerts.resolve(
+      manager,
+      { shipmentIds: leftException, kinds: ['shipment_exception'] },
+      'shipment left exception',
+    );
+
+    const alerting = events.filter(
+      (e) =>
+        e.temperature_c !== null ||
+        ['exception', 'lost', 'returned'].includes(e.status) ||
+        (e.status === 'delivered' && proofs.has(e.shipment_id)),
+    );
+    if (alerting.length === 0) return;
+    const coldChain = await this.shipments.coldChain(manager, [
+      ...new Set(alerting.filter((e) => e.temperature_c !== null).map((e) => e.shipment_id)),
+    ]);
+    const facts = new Map<string, ShipmentFacts>();
+    for (const e of alerting) {
+      const s = current.get(e.shipment_id)!;
+      facts.set(s.id, {
+        id: s.id,
+        reference: s.reference,
+        country: s.destination_country,
+        carrierId: s.carrier_id,
+        coldChain: coldChain.has(s.id),
+      });
+    }
+    const raised: NewAlert[] = eventAlerts(
+      alerting.map((e) => ({
+        id: e.id,
+        shipmentId: e.shipment_id,
+        status: e.status,
+        outcome: e.outcome,
+        occurredAt: e.occurred_at,
+        location: e.location,
+        exceptionReason: e.exception_reason,
+        temperatureC: e.temperature_c === null ? null : Number(e.temperature_c),
+      })),
+      facts,
+    );
+    for (const e of alerting) {
+      const proof = e.status === 'delivered' ? proofs.get(e.shipment_id) : undefined;
+      if (!proof) continue;
+      const alert = discrepancyAlert(
+        facts.get(e.shipment_id)!,
+        { id: e.id, occurredAt: e.occurred_at },
+        proof.lines,
+      );
+      if (alert) raised.push(alert);
+    }
+    await this.alerts.raise(manager, raised);
+  }
+}
+
+/** What of a status matters to an SLA clock: stopped, cancelled, paused or running. */
+function CLOCK_STATUS(status: ShipmentStatus): string {
+  if (status === 'delivered' || status === 'on_hold' || status === 'cancelled') return status;
+  return status === 'lost' || status === 'returned' ? 'lost' : 'running';
 }
 
 /** Cancelling a shipment gives its goods back to the orders: a coordinator's decision. */

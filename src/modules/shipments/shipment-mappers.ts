@@ -1,3 +1,4 @@
+import type { ClockResponseDto } from '../sla/dto/sla-clock.dto';
 import type { ShipmentEventResponseDto } from './dto/shipment-event.dto';
 import type { ShipmentResponseDto } from './dto/shipment-response.dto';
 import type { EventRow, LegRow, ShipmentItemRow, ShipmentRow } from './shipments.repository';
@@ -29,6 +30,7 @@ export function mapShipment(
   row: ShipmentRow,
   items: ShipmentItemRow[],
   legs: LegRow[],
+  slaClocks: ClockResponseDto[],
   history?: EventRow[],
 ): ShipmentResponseDto {
   const departure = (row.planned_departure_at ?? row.created_at).getTime();
@@ -88,6 +90,7 @@ export function mapShipment(
         actual: iso(l.arrival_actual_at ?? (i === legs.length - 1 ? row.delivered_at : null)),
       },
     })),
+    slaClocks,
     ...(history ? { history: history.map((e) => mapEvent(e)) } : {}),
   };
 }

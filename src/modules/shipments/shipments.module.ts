@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
 import { CarriersModule } from '../carriers/carriers.module';
+import { SlaModule } from '../sla/sla.module';
 import { EventBatchesController } from './event-batches.controller';
 import { EventBatchesRepository } from './event-batches.repository';
 import { EventBatchesService } from './event-batches.service';
@@ -10,7 +12,7 @@ import { ShipmentsRepository } from './shipments.repository';
 import { ShipmentsService } from './shipments.service';
 
 @Module({
-  imports: [CarriersModule],
+  imports: [CarriersModule, SlaModule, AlertsModule],
   controllers: [ShipmentsController, EventBatchesController],
   providers: [
     ShipmentsRepository,

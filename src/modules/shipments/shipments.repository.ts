@@ -480,6 +480,20 @@ export class ShipmentsRepository {
     );
   }
 
+  /** The shipments among these that carry cold-chain goods. */
+  async coldChain(manager: EntityManager, shipmentIds: string[]): Promise<Set<string>> {
+    if (shipmentIds.length === 0) return new Set();
+    const rows: { shipment_id: string }[] = await manager.query(
+      `SELECT DISTINCT si.shipment_id FROM shipment_items si
+         JOIN order_lines ol ON ol.id = si.order_line_id
+         JOIN request_lines rl ON rl.id = ol.request_line_id
+         JOIN items i ON i.id = rl.item_id
+        WHERE si.shipment_id = ANY($1::uuid[]) AND i.cold_chain`,
+      [shipmentIds],
+    );
+    return new Set(rows.map((r) => r.shipment_id));
+  }
+
   // --- events ----------------------------------------------------------------------------
 
   /** Shipments' facts that stand (not voided), conflicting ones included: they fold without those. */

@@ -11,6 +11,7 @@ import { parseLocation } from '../reference/locations';
 import type { CreateShipmentDto, LegInputDto, UpdateShipmentDto } from './dto/shipment.dto';
 import type { ShipmentResponseDto } from './dto/shipment-response.dto';
 import { ShipmentEventsService } from './shipment-events.service';
+import { SlaClocksService } from '../sla/sla-clocks.service';
 import { mapShipment } from './shipment-mappers';
 import { isTerminal, type ShipmentStatus } from './shipment-status';
 import { type NewLeg, type ShipmentFilter, ShipmentsRepository } from './shipments.repository';
@@ -28,6 +29,7 @@ export class ShipmentsService {
     private readonly carriers: CarriersRepository,
     private readonly fulfilment: FulfilmentRepository,
     private readonly events: ShipmentEventsService,
+    private readonly sla: SlaClocksService,
   ) {}
 
   /** Plans a shipment of goods taken from confirmed order lines. */
@@ -115,12 +117,13 @@ export class ShipmentsService {
 
   async get(id: string, by: Principal, withHistory = true): Promise<ShipmentResponseDto> {
     const row = this.events.visible(await this.shipments.findById(id), by, id);
-    const [items, legs, history] = await Promise.all([
+    const [items, legs, clocks, history] = await Promise.all([
       this.shipments.itemsOf([id]),
       this.shipments.legsOf([id]),
+      this.sla.ofSubjects([id]),
       withHistory ? this.shipments.history([id]) : Promise.resolve(undefined),
     ]);
-    return mapShipment(row, items, legs, history);
+    return mapShipment(row, items, legs, clocks.get(id) ?? [], history);
   }
 
   async list(
@@ -142,12 +145,15 @@ export class ShipmentsService {
       (r) => [r.created_at.toISOString(), r.id],
     );
     const ids = page.data.map((r) => r.id);
-    const [items, legs] = await Promise.all([
+    const [items, legs, clocks] = await Promise.all([
       this.shipments.itemsOf(ids).then((rows) => groupBy(rows, (i) => i.shipment_id)),
       this.shipments.legsOf(ids).then((rows) => groupBy(rows, (l) => l.shipment_id)),
+      this.sla.ofSubjects(ids),
     ]);
     return {
-      data: page.data.map((r) => mapShipment(r, items.get(r.id) ?? [], legs.get(r.id) ?? [])),
+      data: page.data.map((r) =>
+        mapShipment(r, items.get(r.id) ?? [], legs.get(r.id) ?? [], clocks.get(r.id) ?? []),
+      ),
       nextCursor: page.nextCursor,
     };
   }

@@ -16,7 +16,7 @@ const terms = { targetMs: 96 * H, warningRatio: 0.75 };
 
 function policy(
   id: string,
-  over: Partial<PolicyTerms> & { match?: Partial<PolicyTerms['match']> },
+  over: Partial<Omit<PolicyTerms, 'match'>> & { match?: Partial<PolicyTerms['match']> },
 ) {
   return {
     id,

@@ -1,3 +1,4 @@
+import { ClockResponseDto } from '../../sla/dto/sla-clock.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -149,6 +150,9 @@ export class RequestResponseDto {
   updatedAt: string;
   updatedBy: string;
   lines: RequestLineResponseDto[];
+  /** Its SLA clocks (request to first dispatch, request to delivery) with their figures now. */
+  @ApiProperty({ type: [ClockResponseDto] })
+  slaClocks: ClockResponseDto[];
 }
 
 export class RequestPageDto {

@@ -1,3 +1,4 @@
+import { ClockResponseDto } from '../../sla/dto/sla-clock.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
 import { SHIPMENT_STATUSES } from '../shipment-status';
@@ -69,6 +70,9 @@ export class ShipmentResponseDto {
   updatedBy: string;
   items: ShipmentItemResponseDto[];
   legs: LegResponseDto[];
+  /** Its SLA clock (dispatch to delivery) with its figures now, once dispatched. */
+  @ApiProperty({ type: [ClockResponseDto] })
+  slaClocks: ClockResponseDto[];
   /** The status events, oldest first (on GET one shipment). */
   history?: ShipmentEventResponseDto[];
 }

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { AlertStream } from './alert-stream.service';
+import { AlertsController } from './alerts.controller';
+import { AlertsRepository } from './alerts.repository';
+import { AlertsService } from './alerts.service';
+
+@Module({
+  imports: [WebhooksModule],
+  controllers: [AlertsController],
+  providers: [AlertsRepository, AlertsService, AlertStream],
+  exports: [AlertsService],
+})
+export class AlertsModule {}

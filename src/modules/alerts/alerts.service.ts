@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
+import { Env } from '../../config/env';
+import type { Principal } from '../auth/principal';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import {
+  type AlertFilter,
+  type AlertRow,
+  AlertsRepository,
+  type NewAlert,
+  type ResolveScope,
+  type SweptShipmentRow,
+} from './alerts.repository';
+import { type AlertResponseDto, mapAlert } from './dto/alert.dto';
+
+const SWEEP_BATCH = 1_000;
+
+/**
+ * Raises, resolves and lists alerts. Every alert is raised through `raise`, inside the
+ * transaction of the change that caused it: the alert is stored once per cause (a unique key
+ * in PostgreSQL), its webhook messages are queued with it, and live streams are woken.
+ */
+@Injectable()
+export class AlertsService {
+  constructor(
+    private readonly alerts: AlertsRepository,
+    private readonly webhooks: WebhooksService,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly env: Env,
+  ) {}
+
+  async raise(manager: EntityManager, alerts: NewAlert[]): Promise<AlertRow[]> {
+    const raised = await this.alerts.insert(manager, alerts);
+    if (raised.length === 0) return raised;
+    await this.webhooks.publish(
+      manager,
+      raised.map((row) => ({
+        type: `alert.${row.kind}`,
+        alertId: row.id,
+        timestamp: row.raised_at,
+        data: mapAlert(row),
+      })),
+    );
+    // Delivered at commit: live streams read what was stored after what they sent.
+    await manager.query(`SELECT pg_notify('alerts', '')`);
+    return raised;
+  }
+
+  resolve(manager: EntityManager, scope: ResolveScope, resolution: string): Promise<AlertRow[]> {
+    return this.alerts.resolve(manager, scope, resolution, this.clock.now());
+  }
+
+  /**
+   * Raises tracking_stale for moving shipments with no event for TRACKING_STALE_SECONDS and
+   * eta_overdue for shipments past their estimated arrival, and resolves those whose cause
+   * ended. Runs every minute; safe to run anywhere at once (one alert per cause).
+   */
+  async sweepShipments(): Promise<{ raised: number; resolved: number }> {
+    const now = this.clock.now();
+    const staleMs = this.env.TRACKING_STALE_SECONDS * 1000;
+    let raised = 0;
+    for (;;) {
+      const stale = await this.alerts.staleShipments(now, staleMs, SWEEP_BATCH);
+      const overdue = await this.alerts.overdueShipments(now, SWEEP_BATCH);
+      if (stale.length + overdue.length === 0) break;
+      const rows = await this.dataSource.transaction((manager) =>
+        this.raise(manager, [
+          ...stale.map((s) => staleAlert(s, staleMs)),
+          ...overdue.map(overdueAlert),
+        ]),
+      );
+      raised += rows.length;
+      if (stale.length < SWEEP_BATCH && overdue.length < SWEEP_BATCH) break;
+    }
+    const resolved = await this.dataSource.transaction((manager) =>
+      this.alerts.resolveSweptCauses(manager, now),
+    );
+    return { raised, resolved: resolved.length };
+  }
+
+  async get(id: string, by: Principal): Promise<AlertRow> {
+    const alert = await this.alerts.findById(id);
+    if (!alert || (by.carrierId && alert.carrier_id !== by.carrierId)) {
+      throw new DomainError('not_found', `Alert ${id} does not exist.`);
+    }
+    return alert;
+  }
+
+  async list(
+    limit: number,
+    filter: AlertFilter,
+    by: Principal,
+    cursor?: string,
+  ): Promise<Page<AlertResponseDto>> {
+    const after = cursor
+      ? (decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string])
+      : undefined;
+    const rows = await this.alerts.list(limit + 1, scoped(filter, by), after);
+    return toPage(rows, limit, mapAlert, (r) => [r.raised_at.toISOString(), r.id]);
+  }
+
+  /** Records who acknowledged an alert and when; acknowledging again changes nothing. */
+  async acknowledge(id: string, by: Principal, note?: string): Promise<AlertRow> {
+    await this.get(id, by);
+    return (
+      (await this.alerts.acknowledge(id, by.keyId, note ?? null, this.clock.now())) ??
+      (await this.get(id, by))
+    );
+  }
+}
+
+/** A carrier key sees only its own carrier's alerts. */
+export function scoped(filter: AlertFilter, by: Principal): AlertFilter {
+  if (!by.carrierId) return filter;
+  if (filter.carrierId && filter.carrierId !== by.carrierId) {
+    return { ...filter, carrierId: '00000000-0000-0000-0000-000000000000' };
+  }
+  return { ...filter, carrierId: by.carrierId };
+}
+
+function staleAlert(s: SweptShipmentRow, staleMs: number): NewAlert {
+  const hours = Math.round((staleMs / 3_600_000) * 10) / 10;
+  return {
+    kind: 'tracking_stale',
+    dedupeKey: s.dedupe_key,
+    severity: 'warning',
+    title: `${s.reference} (${s.status}) has had no tracking event for ${hours} h`,
+    details: { lastEventAt: s.last_event_at, status: s.status, staleAfterSeconds: staleMs / 1000 },
+    shipmentId: s.id,
+    country: s.destination_country,
+    carrierId: s.carrier_id,
+    causeAt: new Date(s.last_event_at!.getTime() + staleMs),
+  };
+}
+
+function overdueAlert(s: SweptShipmentRow): NewAlert {
+  return {
+    kind: 'eta_overdue',
+    dedupeKey: s.dedupe_key,
+    severity: 'warning',
+    title: `${s.reference} (${s.status}) was estimated to arrive by ${s.estimated_arrival_at!.toISOString()}`,
+    details: { estimatedArrivalAt: s.estimated_arrival_at, status: s.status },
+    shipmentId: s.id,
+    country: s.destination_country,
+    carrierId: s.carrier_id,
+    causeAt: s.estimated_arrival_at!,
+  };
+}

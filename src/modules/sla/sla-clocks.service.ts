@@ -1,0 +1,369 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/errors/domain-error';
+import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
+import { OutboxService } from '../../common/queue/outbox.service';
+import type { NewAlert } from '../alerts/alerts.repository';
+import { AlertsService } from '../alerts/alerts.service';
+import type { Principal } from '../auth/principal';
+import { type ClockResponseDto, mapClock } from './dto/sla-clock.dto';
+import {
+  type ClockFacts,
+  type ClockTimes,
+  choosePolicy,
+  holdsAfter,
+  METRIC_SUBJECT,
+  owedAlerts,
+  type PolicyTerms,
+  type SlaMetric,
+  SLA_METRICS,
+  settleClock,
+} from './sla-clock';
+import {
+  type ClockFilter,
+  type ClockRow,
+  type ClockWrite,
+  SlaClocksRepository,
+  toTimes,
+} from './sla-clocks.repository';
+
+/** Alert instants are rounded up to this: clocks due within one slice share one wake-up job. */
+const WAKE_SLICE_MS = 100;
+const FIRE_BATCH = 500;
+
+/** What a shipment's facts say, for its dispatch-to-delivery clock. */
+export interface ShipmentClockInput {
+  id: string;
+  reference: string;
+  mode: string;
+  country: string | null;
+  carrierId: string;
+  status: string;
+  dispatchedAt: Date | null;
+  deliveredAt: Date | null;
+  holds: { from: Date; to: Date | null }[];
+}
+
+interface Desired {
+  metric: SlaMetric;
+  subject: Omit<ClockWrite, keyof ClockTimes | 'metric' | 'policyId'>;
+  facts: ClockFacts;
+}
+
+function sameTime(a: Date | null, b: Date | null): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
+function sameTimes(a: ClockTimes, b: ClockTimes): boolean {
+  return (
+    a.state === b.state &&
+    a.pausedMs === b.pausedMs &&
+    a.elapsedMs === b.elapsedMs &&
+    sameTime(a.startedAt, b.startedAt) &&
+    sameTime(a.pausedAt, b.pausedAt) &&
+    sameTime(a.dueAt, b.dueAt) &&
+    sameTime(a.stoppedAt, b.stoppedAt) &&
+    sameTime(a.nextAlertAt, b.nextAlertAt)
+  );
+}
+
+const RESOLUTION: Record<string, string> = {
+  met: 'clock stopped in time',
+  breached: 'clock stopped late',
+  cancelled: 'clock cancelled',
+};
+
+/**
+ * Keeps every SLA clock in step with its request or shipment, in the transaction of the change
+ * (started, stopped, paused, resumed, cancelled), and raises the warnings and breaches clocks
+ * owe: BullMQ wake-ups at their instant, a sweep for any wake-up Redis lost, and exactly one
+ * alert per clock and kind whatever the number of workers (a unique key in PostgreSQL).
+ */
+@Injectable()
+export class SlaClocksService {
+  constructor(
+    private readonly clocks: SlaClocksRepository,
+    private readonly alerts: AlertsService,
+    private readonly outbox: OutboxService,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Brings the clocks of these requests in step with them (call with the requests locked). */
+  async syncRequests(manager: EntityManager, requestIds: string[]): Promise<void> {
+    if (requestIds.length === 0) return;
+    const requests = await this.clocks.requestSubjects(manager, [...new Set(requestIds)]);
+    const desired: Desired[] = [];
+    for (const r of requests) {
+      const subject = {
+        subjectType: 'request' as const,
+        subjectId: r.id,
+        subjectReference: r.reference,
+        country: r.recipient_country,
+        priority: r.priority,
+        mode: null,
+        carrierId: null,
+      };
+      const withdrawn = r.workflow_status === 'rejected' || r.workflow_status === 'cancelled';
+      const open = { heldMs: 0, heldSince: null, startAt: r.received_at };
+      desired.push(
+        {
+          metric: 'request_to_first_dispatch',
+          subject,
+          facts: { ...open, stopAt: r.first_dispatch_at, cancelled: withdrawn },
+        },
+        {
+          metric: 'request_to_delivery',
+          subject,
+          facts: { ...open, stopAt: r.delivered_at, cancelled: withdrawn },
+        },
+      );
+    }
+    await this.apply(manager, desired);
+  }
+
+  /** Brings the dispatch-to-delivery clocks of these shipments in step (shipments locked). */
+  async syncShipments(manager: EntityManager, shipments: ShipmentClockInput[]): Promise<void> {
+    if (shipments.length === 0) return;
+    await this.apply(
+      manager,
+      shipments.map((s) => {
+        const start = s.status === 'cancelled' ? null : s.dispatchedAt;
+        return {
+          metric: 'dispatch_to_delivery' as const,
+          subject: {
+            subjectType: 'shipment' as const,
+            subjectId: s.id,
+            subjectReference: s.reference,
+            country: s.country,
+            priority: null,
+            mode: s.mode,
+            carrierId: s.carrierId,
+          },
+          facts: {
+            startAt: start,
+            stopAt: s.status === 'delivered' ? s.deliveredAt : null,
+            cancelled: s.status === 'lost' || s.status === 'returned',
+            ...(start ? holdsAfter(s.holds, start) : { heldMs: 0, heldSince: null }),
+          },
+        };
+      }),
+    );
+  }
+
+  private async apply(manager: EntityManager, desired: Desired[]): Promise<void> {
+    const existing = new Map(
+      (
+        await this.clocks.clocksOf(
+          manager,
+          desired.map((d) => d.subject.subjectId),
+        )
+      ).map((c) => [`${c.subject_id}/${c.metric}`, c]),
+    );
+    const starting = desired.filter(
+      (d) => d.facts.startAt && !existing.has(`${d.subject.subjectId}/${d.metric}`),
+    );
+    let policies: PolicyTerms[] = [];
+    if (starting.length > 0) {
+      policies = await this.clocks.activePolicies(manager);
+      const shipments = starting.filter((d) => d.subject.subjectType === 'shipment');
+      const priorities = await this.clocks.shipmentPriorities(
+        manager,
+        shipments.map((d) => d.subject.subjectId),
+      );
+      for (const d of shipments) d.subject.priority = priorities.get(d.subject.subjectId) ?? null;
+    }
+
+    const writes: ClockWrite[] = [];
+    for (const d of desired) {
+      const current = existing.get(`${d.subject.subjectId}/${d.metric}`);
+      if (!current) {
+        if (!d.facts.startAt) continue;
+        const policy = choosePolicy(policies, d.metric, d.subject);
+        if (!policy) continue;
+        const times = settleClock(policy, { ...d.facts, startAt: d.facts.startAt });
+        writes.push({ ...d.subject, metric: d.metric, policyId: policy.id, ...times });
+        continue;
+      }
+      const before = toTimes(current);
+      // A clock whose start was withdrawn (a voided dispatch) no longer measures anything.
+      const facts = d.facts.startAt
+        ? { ...d.facts, startAt: d.facts.startAt }
+        : { ...d.facts, startAt: current.started_at, stopAt: null, cancelled: true };
+      const after = settleClock(before, facts, before);
+      if (sameTimes(before, after)) continue;
+      writes.push({
+        ...d.subject,
+        priority: current.priority,
+        metric: d.metric,
+        policyId: current.policy_id,
+        ...after,
+      });
+    }
+    const saved = await this.clocks.upsert(manager, writes);
+    const ended = saved.filter(
+      (c) => c.state === 'met' || c.state === 'breached' || c.state === 'cancelled',
+    );
+    for (const state of ['met', 'breached', 'cancelled']) {
+      await this.alerts.resolve(
+        manager,
+        {
+          clockIds: ended.filter((c) => c.state === state).map((c) => c.id),
+          kinds: ['sla_warning', 'sla_breach'],
+        },
+        RESOLUTION[state],
+      );
+    }
+    await this.scheduleWakeups(
+      manager,
+      saved.flatMap((c) => (c.next_alert_at ? [c.next_alert_at] : [])),
+    );
+  }
+
+  /**
+   * Queues a wake-up at each instant, rounded up to a 100 ms slice: all clocks due in one slice
+   * share one job (a deterministic id, so BullMQ adds it once). An instant already past gets a
+   * job of its own to run now.
+   */
+  private async scheduleWakeups(manager: EntityManager, instants: Date[]): Promise<void> {
+    if (instants.length === 0) return;
+    const now = this.clock.now().getTime();
+    const slices = new Set(
+      instants.map((i) => Math.ceil(i.getTime() / WAKE_SLICE_MS) * WAKE_SLICE_MS),
+    );
+    const jobs = [...slices].map((slice) => {
+      const at = new Date(slice);
+      const item = { name: 'fire-sla-alerts' as const, data: { at: at.toISOString() } };
+      return slice > now + 1_000 ? { item, jobId: `sla-alerts-${slice}`, runAt: at } : { item };
+    });
+    await this.outbox.enqueueMany(manager, jobs);
+  }
+
+  /**
+   * Raises every warning and breach owed by now, a batch of clocks per transaction; the
+   * wake-up jobs and the sweep both call this. Clocks locked by another firer are skipped (it
+   * raises theirs); the unique key of each alert makes a second raise a no-op anyway.
+   */
+  async fireDue(): Promise<number> {
+    let raised = 0;
+    for (;;) {
+      const { locked, count } = await this.dataSource.transaction(async (manager) => {
+        const now = this.clock.now();
+        const due = await this.clocks.lockDue(manager, now, FIRE_BATCH);
+        const alerts: NewAlert[] = [];
+        const fired: {
+          id: string;
+          warningFiredAt: Date | null;
+          breachFiredAt: Date | null;
+          nextAlertAt: Date | null;
+        }[] = [];
+        const breached: string[] = [];
+        for (const row of due) {
+          const { kinds, clock } = owedAlerts(toTimes(row), now);
+          fired.push({ id: row.id, ...clock });
+          for (const kind of kinds) {
+            alerts.push(slaAlert(row, kind));
+            if (kind === 'sla_breach') breached.push(row.id);
+          }
+        }
+        await this.clocks.markFired(manager, fired);
+        await this.alerts.resolve(
+          manager,
+          { clockIds: breached, kinds: ['sla_warning'] },
+          'superseded by the breach',
+        );
+        const rows = await this.alerts.raise(manager, alerts);
+        return { locked: due.length, count: rows.length };
+      });
+      raised += count;
+      if (locked < FIRE_BATCH) return raised;
+    }
+  }
+
+  async get(id: string, by: Principal): Promise<ClockResponseDto> {
+    const row = await this.clocks.findById(id);
+    if (!row || (by.carrierId && row.carrier_id !== by.carrierId)) {
+      throw new DomainError('not_found', `SLA clock ${id} does not exist.`);
+    }
+    return mapClock(row, this.clock.now());
+  }
+
+  async list(
+    limit: number,
+    filter: ClockFilter,
+    by: Principal,
+    cursor?: string,
+  ): Promise<Page<ClockResponseDto>> {
+    const after = cursor
+      ? (decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string])
+      : undefined;
+    const now = this.clock.now();
+    const scopedFilter = by.carrierId
+      ? {
+          ...filter,
+          carrierId:
+            filter.carrierId && filter.carrierId !== by.carrierId
+              ? '00000000-0000-0000-0000-000000000000'
+              : by.carrierId,
+        }
+      : filter;
+    const rows = await this.clocks.list(now, limit + 1, scopedFilter, after);
+    return toPage(
+      rows,
+      limit,
+      (r) => mapClock(r, now),
+      (r) => [r.created_at.toISOString(), r.id],
+    );
+  }
+
+  /** The clocks of requests or shipments, for their responses. */
+  async ofSubjects(subjectIds: string[]): Promise<Map<string, ClockResponseDto[]>> {
+    const now = this.clock.now();
+    const rows = await this.clocks.clocksOf(this.dataSource.manager, subjectIds);
+    const bySubject = new Map<string, ClockResponseDto[]>();
+    for (const row of rows.sort(
+      (a, b) => SLA_METRICS.indexOf(a.metric) - SLA_METRICS.indexOf(b.metric),
+    )) {
+      const list = bySubject.get(row.subject_id) ?? [];
+      list.push(mapClock(row, now));
+      bySubject.set(row.subject_id, list);
+    }
+    return bySubject;
+  }
+}
+
+function hours(ms: number): string {
+  const h = ms / 3_600_000;
+  return h >= 1 ? `${Math.round(h * 10) / 10} h` : `${Math.round(ms / 1000)} s`;
+}
+
+function slaAlert(row: ClockRow, kind: 'sla_warning' | 'sla_breach'): NewAlert {
+  const times = toTimes(row);
+  const what = row.metric.replaceAll('_', ' ');
+  const subject = METRIC_SUBJECT[row.metric] === 'request' ? 'requestId' : 'shipmentId';
+  return {
+    kind,
+    dedupeKey: `${kind}:${row.id}`,
+    severity: kind === 'sla_breach' ? 'critical' : 'warning',
+    title:
+      kind === 'sla_breach'
+        ? `${row.subject_reference} missed its ${hours(times.targetMs)} ${what} target`
+        : `${row.subject_reference} has used ${Math.round(times.warningRatio * 100)} % of its ${hours(times.targetMs)} ${what} target`,
+    details: {
+      metric: row.metric,
+      policyId: row.policy_id,
+      targetSeconds: times.targetMs / 1000,
+      startedAt: row.started_at,
+      warnAt: row.warn_at,
+      dueAt: row.due_at,
+      priority: row.priority,
+      mode: row.mode,
+    },
+    clockId: row.id,
+    [subject]: row.subject_id,
+    country: row.country,
+    carrierId: row.carrier_id,
+    causeAt: kind === 'sla_breach' ? row.due_at! : row.warn_at!,
+  };
+}
