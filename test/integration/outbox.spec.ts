@@ -166,6 +166,22 @@ describe('jobs when Redis goes away', () => {
       'a job after the restart',
     );
   });
+
+  it('gets its job schedulers back within seconds when Redis loses its data', async () => {
+    const queue = t.app.get(QueueRegistry).get('sla');
+    await eventually(
+      async () => (await queue.getJobScheduler('sweep-sla-alerts')) !== undefined,
+      10_000,
+      'the scheduler at start',
+    );
+    await t.app.get(QueueRegistry).connection.flushall();
+    expect(await queue.getJobScheduler('sweep-sla-alerts')).toBeUndefined();
+    await eventually(
+      async () => (await queue.getJobScheduler('sweep-sla-alerts')) !== undefined,
+      10_000,
+      'the scheduler after the flush',
+    );
+  });
 });
 
 describe('worker supervisor', () => {

@@ -34,8 +34,9 @@ const TICK_MS = 2_000;
  * Runs one BullMQ worker per queue and keeps it alive. BullMQ workers have stopped silently
  * after a Redis restart before (a blocking client stuck reconnecting, isRunning() still true),
  * so the supervisor does not trust them: a worker that is not running, or that idles while its
- * queue holds jobs older than WORKER_STALL_SECONDS, is closed and replaced. It also re-upserts the job schedulers each minute, so a Redis that lost its
- * data gets them back.
+ * queue holds jobs older than WORKER_STALL_SECONDS, is closed and replaced. It also re-upserts
+ * the job schedulers each minute, and at once when a marker key it leaves in Redis is gone: a
+ * Redis that lost its data gets its schedulers (the SLA and batch sweeps) back within a tick.
  */
 @Injectable()
 export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -134,7 +135,8 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
         const reason = await this.stallReason(supervised);
         if (reason) await this.restart(supervised, reason);
       }
-      if (Date.now() - this.lastSchedulesAt > 60_000) await this.upsertSchedules();
+      if (Date.now() - this.lastSchedulesAt > 60_000 || (await this.redisLostSchedules()))
+        await this.upsertSchedules();
     } finally {
       this.ticking = false;
     }
@@ -174,6 +176,19 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
     clearTimeout(timer);
   }
 
+  private markerKey(): string {
+    return `${this.env.QUEUE_PREFIX}:schedulers-upserted`;
+  }
+
+  /** The marker written after the last upsert is gone: Redis lost its data (or was replaced). */
+  private async redisLostSchedules(): Promise<boolean> {
+    try {
+      return (await this.queues.connection.exists(this.markerKey())) === 0;
+    } catch {
+      return false;
+    }
+  }
+
   private async upsertSchedules(): Promise<void> {
     try {
       for (const schedule of JOB_SCHEDULES) {
@@ -185,6 +200,7 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
             { name: schedule.item.name, data: schedule.item.data },
           );
       }
+      await this.queues.connection.set(this.markerKey(), String(Date.now()));
       this.lastSchedulesAt = Date.now();
     } catch (error) {
       this.logger.debug(`Job schedulers not upserted yet: ${(error as Error).message}`);
