@@ -3,7 +3,9 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   Matches,
   Max,
@@ -57,6 +59,16 @@ export class Env {
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE_TARGETS = false;
 
+  /**
+   * Multiplies every webhook retry delay, and the day of failures after which a subscription is
+   * disabled: tests run hours of retries in moments with 0.001.
+   */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(100)
+  WEBHOOK_RETRY_SCALE = 1;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 
@@ -100,6 +112,13 @@ export class Env {
   @Min(1)
   @Max(3600)
   WORKER_STALL_SECONDS = 10;
+
+  /** A moving shipment with no tracking event for this long raises tracking_stale (24 h). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  TRACKING_STALE_SECONDS = 24 * 3600;
 }
 
 export class EnvValidationError extends Error {

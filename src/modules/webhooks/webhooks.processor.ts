@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import type { QueueJob } from '../../common/queue/jobs';
+import { Processor, type QueueProcessor } from '../../common/queue/processor.decorator';
+import { WebhookDeliveryService } from './webhook-delivery.service';
+
+@Injectable()
+@Processor('webhooks')
+export class WebhooksProcessor implements QueueProcessor<'webhooks'> {
+  constructor(private readonly deliveries: WebhookDeliveryService) {}
+
+  process(job: QueueJob<'webhooks'>): Promise<unknown> {
+    switch (job.name) {
+      case 'deliver-webhook':
+        return this.deliveries.deliver(job.data.deliveryId);
+      case 'resume-webhook-deliveries':
+        return this.deliveries.resumeOverdue(job.data.overdueSeconds);
+    }
+  }
+}
