@@ -1,61 +1,13 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { WebhookDeliveryService } from '../../src/modules/webhooks/webhook-delivery.service';
 import { type WebhookMessage, WebhooksService } from '../../src/modules/webhooks/webhooks.service';
 import { bearer, bootApp, eventually, type TestApp } from '../helpers/app';
 import { makeKey } from '../helpers/factories';
+import { expectedSignature, Receiver } from '../helpers/webhook-receiver';
 
 const PROBLEM = /^application\/problem\+json/;
 const SECRET = `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on 127.0.0.1 that records what it gets and answers as scripted. */
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly scripts = new Map<string, number[]>();
-  private readonly server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      this.received.push({ path, headers: req.headers, body });
-      res.writeHead(this.scripts.get(path)?.shift() ?? 200).end('thanks');
-    });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** A fresh path on this receiver, answering `statuses` in turn and then 200. */
-  url(...statuses: number[]): string {
-    const path = `/hooks/${randomUUID()}`;
-    this.scripts.set(path, statuses);
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
-  }
-
-  at(url: string): Received[] {
-    return this.received.filter((r) => url.endsWith(r.path));
-  }
-}
-
-/** The signature a receiver expects, computed with node:crypto alone. */
-function expectedSignature(secret: string, id: string, timestamp: string, body: string): string {
-  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
 
 function expectProblem(res: { status: number; headers: any; body: any }, status: number) {
   expect(res.status).toBe(status);

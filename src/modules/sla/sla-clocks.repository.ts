@@ -253,7 +253,7 @@ export class SlaClocksRepository {
     const state =
       f.state && STATE_SQL[f.state]
         ? `${STATE_SQL[f.state]} AND $2::text IS NOT NULL`
-        : `($2::text IS NULL OR c.state = $2)`;
+        : `($2::text IS NULL OR c.state = $2) AND $1::timestamptz IS NOT NULL`;
     return this.dataSource.query(
       `SELECT c.* FROM sla_clocks c
         WHERE ${state}

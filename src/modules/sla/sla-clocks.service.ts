@@ -268,6 +268,11 @@ export class SlaClocksService {
           }
         }
         await this.clocks.markFired(manager, fired);
+        // A warning raised leaves the breach owed: wake up for it too.
+        await this.scheduleWakeups(
+          manager,
+          fired.flatMap((c) => (c.nextAlertAt ? [c.nextAlertAt] : [])),
+        );
         await this.alerts.resolve(
           manager,
           { clockIds: breached, kinds: ['sla_warning'] },
