@@ -47,10 +47,27 @@ function mutations(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
 describe('bad input never gets a 500', () => {
   let t: TestApp;
   let fixture: Awaited<ReturnType<typeof makePlannedShipment>>;
+  let policyId: string;
+  let alertId: string;
 
   beforeAll(async () => {
     t = await bootApp({}, { workers: false });
     fixture = await makePlannedShipment(t);
+    const policy = await t.http
+      .post('/api/v1/sla/policies')
+      .set(bearer(t.adminKey))
+      .send({
+        name: 'x',
+        metric: 'dispatch_to_delivery',
+        target: 'PT1H',
+        match: { mode: ['sea'] },
+      });
+    policyId = policy.body.id;
+    const [alert] = await t.dataSource.query(
+      `INSERT INTO alerts (kind, dedupe_key, severity, title, cause_at)
+       VALUES ('tracking_stale', 'never-500', 'warning', 'x', now()) RETURNING id`,
+    );
+    alertId = alert.id;
   });
   afterAll(() => t.close());
 
@@ -151,9 +168,34 @@ describe('bad input never gets a 500', () => {
       `/api/v1/shipments/${fixture.shipment.id}`,
       { notes: 'x', legs: [] },
     ],
+    [
+      'sla policies',
+      'post',
+      '/api/v1/sla/policies',
+      {
+        name: 'x',
+        metric: 'request_to_first_dispatch',
+        target: 'PT96H',
+        warningRatio: 0.75,
+        match: { priority: ['stat'], country: ['AF'] },
+      },
+    ],
+    [
+      'sla policy patch',
+      'patch',
+      `/api/v1/sla/policies/${policyId}`,
+      { target: 'PT2H', warningRatio: 0.5, match: { mode: ['road'] } },
+    ],
+    [
+      'webhooks',
+      'post',
+      '/api/v1/webhooks',
+      { url: 'http://127.0.0.1:9/hook', events: ['alert.sla_breach'], description: 'x' },
+    ],
+    ['acknowledge', 'post', `/api/v1/alerts/${alertId}/acknowledge`, { note: 'x' }],
   ];
 
-  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8])('case %i', async (i) => {
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])('case %i', async (i) => {
     const [, method, path, valid] = cases()[i];
     await fc.assert(
       fc.asyncProperty(mutations(valid), async (body) => {
@@ -175,4 +217,51 @@ describe('bad input never gets a 500', () => {
       { numRuns: 100 },
     );
   });
+
+  const lists: [string, Record<string, string>][] = [
+    ['/api/v1/alerts', { kind: 'sla_breach', state: 'open', country: 'AF', limit: '5' }],
+    [
+      '/api/v1/sla/clocks',
+      { state: 'at_risk', metric: 'dispatch_to_delivery', dueBefore: '2030-01-01T00:00:00Z' },
+    ],
+    ['/api/v1/sla/policies', { metric: 'request_to_delivery', limit: '1' }],
+    ['/api/v1/webhooks', { limit: '10' }],
+    ['/api/v1/shipments', { status: 'planned', destinationCountry: 'AF', mode: 'road' }],
+    ['/api/v1/requests', { status: 'received', priority: 'stat' }],
+  ];
+
+  it.each(lists.map(([path, query]) => [path, query] as const))(
+    'list %s with a mangled query',
+    async (path, valid) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc
+              .tuple(fc.constantFrom(...Object.keys(valid), 'cursor', 'limit'), nasty)
+              .map(([k, v]) => ({ ...valid, [k]: typeof v === 'string' ? v : JSON.stringify(v) })),
+            fc
+              .subarray(Object.keys(valid))
+              .map((keep) => Object.fromEntries(keep.map((k) => [k, valid[k]]))),
+            fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 4 }),
+          ),
+          async (query) => {
+            const res = await t.app
+              .getHttpAdapter()
+              .getInstance()
+              .inject({
+                method: 'GET',
+                url: `${path}?${new URLSearchParams(query as Record<string, string>).toString()}`,
+                headers: bearer(t.adminKey),
+              });
+            if (res.statusCode >= 500)
+              throw new Error(
+                `GET ${path} ${JSON.stringify(query)} -> ${res.statusCode}: ${res.body}`,
+              );
+            expect(res.statusCode).toBeLessThan(500);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    },
+  );
 });
