@@ -233,6 +233,21 @@ describe('alerts', () => {
     ).toBe(403);
   });
 
+  it('exposes open clocks, unresolved alerts and pending webhooks as Prometheus gauges', async () => {
+    const { shipment } = await shipmentOf();
+    await event(shipment.id, { status: 'dispatched', occurredAt: ago(30 * MINUTE) });
+    await event(shipment.id, { status: 'exception', occurredAt: ago(MINUTE) });
+    const text = (await t.http.get('/metrics')).text;
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+    expect(
+      value(/lifeline_alerts_unresolved\{kind="shipment_exception",state="open"\} (\d+)/),
+    ).toBeGreaterThanOrEqual(1);
+    // Requests received in 2020 and never dispatched are far past their 96 hours.
+    expect(value(/lifeline_sla_clocks_open\{state="breaching"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+    expect(value(/lifeline_sla_clocks_open\{state="running"\} (\d+)/)).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/lifeline_webhook_deliveries_pending \d+/);
+  });
+
   it('pages alerts newest first and refuses bad filters naming the field', async () => {
     const first = await t.http.get('/api/v1/alerts?limit=2').set(bearer(t.adminKey));
     expect(first.body.data).toHaveLength(2);

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { OutboxRepository } from '../../common/queue/outbox.repository';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
 import { WorkerSupervisor } from '../../common/queue/worker-supervisor.service';
+import { MetricsRepository } from './metrics.repository';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
 
@@ -15,7 +16,12 @@ export class MetricsService {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 
-  constructor(queues: QueueRegistry, outbox: OutboxRepository, workers: WorkerSupervisor) {
+  constructor(
+    queues: QueueRegistry,
+    outbox: OutboxRepository,
+    workers: WorkerSupervisor,
+    db: MetricsRepository,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
@@ -54,6 +60,47 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         this.set((await backlog()).oldestAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'lifeline_sla_clocks_open',
+      help: 'Open SLA clocks by state now (running, at_risk, breaching, paused)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const state of ['running', 'at_risk', 'breaching', 'paused']) this.set({ state }, 0);
+        for (const row of await db.openClocks().catch(() => []))
+          this.set({ state: row.state }, row.count);
+      },
+    });
+    new Gauge({
+      name: 'lifeline_alerts_unresolved',
+      help: 'Alerts not resolved yet, by kind and state (open, acknowledged)',
+      labelNames: ['kind', 'state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const row of await db.unresolvedAlerts().catch(() => []))
+          this.set({ kind: row.kind, state: row.state }, row.count);
+      },
+    });
+    const webhooks = () =>
+      db.pendingWebhooks().catch(() => ({ count: NaN, oldestAgeSeconds: NaN }));
+    new Gauge({
+      name: 'lifeline_webhook_deliveries_pending',
+      help: 'Webhook messages not delivered yet (first attempt or retries to come)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await webhooks()).count);
+      },
+    });
+    new Gauge({
+      name: 'lifeline_webhook_oldest_pending_age_seconds',
+      help: 'Age of the oldest webhook message not delivered yet',
+      registers: [this.registry],
+      async collect() {
+        this.set((await webhooks()).oldestAgeSeconds);
       },
     });
     new Counter({
