@@ -4,6 +4,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
+import type { Clock } from '../../src/common/clock';
 import { type Env, validateEnv } from '../../src/config/env';
 import { OutboxRelay } from '../../src/common/queue/outbox-relay.service';
 import { OutboxRepository } from '../../src/common/queue/outbox.repository';
@@ -25,7 +26,7 @@ export interface TestApp {
  */
 export async function bootApp(
   overrides: Record<string, string> = {},
-  options: { workers?: boolean } = {},
+  options: { workers?: boolean; clock?: Clock } = {},
 ): Promise<TestApp> {
   const adminKey = `test-admin-${randomBytes(16).toString('hex')}`;
   const env = validateEnv({
@@ -36,7 +37,7 @@ export async function bootApp(
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     ...overrides,
   });
-  const app = await createApp(env, { workers: options.workers ?? true });
+  const app = await createApp(env, { workers: options.workers ?? true, clock: options.clock });
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
