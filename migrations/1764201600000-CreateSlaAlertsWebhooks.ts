@@ -90,8 +90,10 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
     await q.query(`
       CREATE TABLE alerts (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        -- Orders the live stream (Server-Sent Events ids).
         seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        -- The live stream sends alerts in (tx_id, seq) order once no older transaction runs:
+        -- seq alone is taken at insert, so a lower one may commit after a higher one.
+        tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         kind text NOT NULL CHECK (kind IN ('sla_warning', 'sla_breach', 'shipment_exception',
           'tracking_stale', 'eta_overdue', 'temperature_excursion')),
         -- One alert per cause: PostgreSQL, not the job system, guarantees "exactly once".
@@ -117,8 +119,25 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
       )`);
     await q.query(`CREATE INDEX alerts_list ON alerts (raised_at DESC, id DESC)`);
     await q.query(`CREATE INDEX alerts_kind_state ON alerts (kind, state, raised_at DESC)`);
-    await q.query(`CREATE INDEX alerts_shipment ON alerts (shipment_id) WHERE state <> 'resolved'`);
+    await q.query(
+      `CREATE INDEX alerts_unresolved ON alerts (kind, state) WHERE state <> 'resolved'`,
+    );
+    await q.query(`CREATE INDEX alerts_stream ON alerts (tx_id, seq)`);
+    await q.query(
+      `CREATE INDEX alerts_shipment ON alerts (shipment_id, raised_at DESC) WHERE shipment_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX alerts_request ON alerts (request_id, raised_at DESC) WHERE request_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX alerts_clock ON alerts (clock_id) WHERE clock_id IS NOT NULL`);
+    await q.query(`CREATE INDEX alerts_event ON alerts (event_id) WHERE event_id IS NOT NULL`);
+    // What the tracking_stale and eta_overdue sweeps scan each minute.
+    await q.query(`
+      CREATE INDEX shipments_moving ON shipments (last_event_at)
+        WHERE status IN ('dispatched', 'in_transit', 'arrived', 'customs_cleared', 'out_for_delivery', 'exception')`);
+    await q.query(`
+      CREATE INDEX shipments_not_arrived ON shipments (estimated_arrival_at)
+        WHERE status IN ('planned', 'booked', 'dispatched', 'in_transit', 'exception', 'on_hold')`);
 
     await q.query(`
       CREATE TABLE webhook_subscriptions (
@@ -179,9 +198,17 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
         response_excerpt text,
         PRIMARY KEY (delivery_id, attempt)
       )`);
+
+    // Requests and shipments from before SLA clocks get theirs from a job (the app's own rules).
+    await q.query(`
+      INSERT INTO outbox (queue, job_name, job_id, payload)
+      SELECT 'shipment-events', 'backfill-sla-clocks', 'backfill-sla-clocks', '{}'
+       WHERE EXISTS (SELECT 1 FROM requests)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX shipments_moving`);
+    await q.query(`DROP INDEX shipments_not_arrived`);
     for (const table of [
       'webhook_attempts',
       'webhook_deliveries',

@@ -263,6 +263,46 @@ describe('SLA clocks, alerts and their webhooks', () => {
     expect(stopped).toMatchObject({ state: 'met', pausedSeconds: 4 * H, elapsedSeconds: 6 * H });
   });
 
+  it('gives a clock restarted by a corrected dispatch its own breach', async () => {
+    await createPolicy(t, {
+      metric: 'dispatch_to_delivery',
+      target: 'PT3S',
+      warningRatio: 1,
+      match: { country: ['GM'], mode: ['road'] },
+    });
+    const { shipment } = await plannedShipment(t, 'GM', 'GMBJL', { shipment: { mode: 'road' } });
+    const breaches = () => alertsOf(t, `shipmentId=${shipment.id}&kind=sla_breach`);
+    const wrong = await event(t, shipment.id, 'dispatched', new Date(Date.now() - H * 1000));
+    await eventually(async () => (await breaches()).length === 1, 10_000, 'the first breach');
+
+    await ok(
+      await t.http
+        .post(`/api/v1/shipments/${shipment.id}/events/${wrong.id}/void`)
+        .set(bearer(t.adminKey))
+        .send({ reason: 'Dispatched today, not an hour ago' }),
+      200,
+    );
+    const [cancelled] = await clocksOf(t, `/api/v1/shipments/${shipment.id}`);
+    expect(cancelled.state).toBe('cancelled');
+    expect((await breaches())[0]).toMatchObject({
+      state: 'resolved',
+      resolution: 'clock cancelled',
+    });
+
+    await event(t, shipment.id, 'dispatched', new Date());
+    const [running] = await clocksOf(t, `/api/v1/shipments/${shipment.id}`);
+    expect(running.state).toBe('running');
+    const [second] = await eventually(
+      async () => {
+        const found = await breaches();
+        return found.length === 2 ? found : undefined;
+      },
+      10_000,
+      'the breach of the new run',
+    );
+    expect(second).toMatchObject({ state: 'open', clockId: running.id, causeAt: running.dueAt });
+  });
+
   it('applies the most specific policy, and a policy change to new clocks only', async () => {
     const stat = await createPolicy(t, {
       target: 'PT48H',
@@ -358,6 +398,7 @@ describe('SLA clocks, alerts and their webhooks', () => {
       [{ target: 'P1M' }, 'target'],
       [{ target: 'PT0S' }, 'target'],
       [{ target: 'PT1H', warningRatio: 0 }, 'warningRatio'],
+      [{ target: 'PT1H', warningRatio: 0.7555 }, 'warningRatio'],
       [{ target: 'PT1H', match: { mode: ['road'] } }, 'match.mode'],
       [{ target: 'PT1H', match: { country: ['XX'] } }, 'match.country[0]'],
       [{ target: 'PT1H', match: { priority: ['soon'] } }, 'match.priority'],

@@ -16,6 +16,8 @@ export interface JobPayloads {
   'apply-event-batch': { batchId: string; part: number };
   /** Queues again the parts of batches left unfinished (their jobs lost with Redis's data). */
   'resume-event-batches': { olderThanSeconds: number };
+  /** Starts the SLA clocks of requests and shipments older than the clocks (queued once). */
+  'backfill-sla-clocks': Record<string, never>;
   /** Wakes at an instant when SLA clocks owe alerts; raises every alert due by then. */
   'fire-sla-alerts': { at: string };
   /** Raises any SLA alert past its instant (the wake-up lost with Redis's data, say). */
@@ -35,6 +37,7 @@ export const JOB_QUEUE = {
   'purge-idempotency-keys': 'maintenance',
   'apply-event-batch': 'shipment-events',
   'resume-event-batches': 'shipment-events',
+  'backfill-sla-clocks': 'shipment-events',
   'fire-sla-alerts': 'sla',
   'sweep-sla-alerts': 'sla',
   'sweep-shipment-alerts': 'sla',

@@ -1,20 +1,25 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Client } from 'pg';
 import { Env } from '../../config/env';
-import { type AlertFilter, type AlertRow, AlertsRepository } from './alerts.repository';
+import {
+  type AlertFilter,
+  type AlertRow,
+  AlertsRepository,
+  type StreamPosition,
+} from './alerts.repository';
 
-const POLL_MS = 5_000;
+const POLL_MS = 2_000;
 const BATCH = 500;
-/**
- * Sequence numbers are taken at insert and become visible at commit, so a lower one may
- * appear after a higher one: each read looks this far back and skips what it already sent.
- */
-const LOOKBACK = 1_000n;
 
-interface Subscriber {
+export interface Subscriber {
   filter: AlertFilter;
   send(alert: AlertRow): void;
   close(): void;
+}
+
+interface Entry extends Subscriber {
+  /** Live alerts held back while the subscriber's replay runs; null once it is live. */
+  held: AlertRow[] | null;
 }
 
 function wanted(filter: AlertFilter, a: AlertRow): boolean {
@@ -28,19 +33,30 @@ function wanted(filter: AlertFilter, a: AlertRow): boolean {
   );
 }
 
+/** The Server-Sent Events id of an alert: its place in the stream. */
+export function streamId(alert: Pick<AlertRow, 'tx_id' | 'seq'>): string {
+  return `${alert.tx_id}-${alert.seq}`;
+}
+
+export function parseStreamId(id: string): StreamPosition | undefined {
+  const m = /^(\d{1,20})-(\d{1,19})$/.exec(id);
+  return m ? { tx: m[1], seq: m[2] } : undefined;
+}
+
 /**
  * Feeds the live alert streams of this process. While anyone listens it holds one LISTEN
- * connection: each NOTIFY (sent at the commit of new alerts) makes it read the alerts stored
- * since the last one it saw, once for all subscribers; a poll covers a lost connection.
+ * connection: each NOTIFY (sent at the commit of new alerts) makes it read, once for all
+ * subscribers, the alerts that became final since its position (see AlertsRepository.since);
+ * a poll covers a lost connection and transactions that were still running.
  */
 @Injectable()
 export class AlertStream implements OnModuleDestroy {
   private readonly logger = new Logger('AlertStream');
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly subscribers = new Set<Entry>();
   private listener?: Client;
   private timer?: NodeJS.Timeout;
-  private lastSeq?: string;
-  private readonly seen = new Set<string>();
+  private position?: StreamPosition;
+  private starting?: Promise<void>;
   private reading?: Promise<void>;
   private again = false;
 
@@ -49,24 +65,39 @@ export class AlertStream implements OnModuleDestroy {
     private readonly alerts: AlertsRepository,
   ) {}
 
-  /** Replays the alerts after `afterSeq` (a reconnecting client's Last-Event-ID), then follows. */
-  async subscribe(subscriber: Subscriber, afterSeq?: string): Promise<() => void> {
-    if (this.subscribers.size === 0) await this.start();
-    if (afterSeq !== undefined) {
-      let seq = afterSeq;
-      for (;;) {
-        const rows = await this.alerts.since(seq, subscriber.filter, BATCH);
-        for (const row of rows) if (BigInt(row.seq) <= BigInt(this.lastSeq!)) subscriber.send(row);
-        if (rows.length < BATCH || BigInt(rows[rows.length - 1].seq) >= BigInt(this.lastSeq!))
-          break;
-        seq = rows[rows.length - 1].seq;
-      }
-    }
-    this.subscribers.add(subscriber);
-    return () => {
-      this.subscribers.delete(subscriber);
+  /**
+   * Follows new alerts; with `after` (a reconnecting client's Last-Event-ID) it first replays
+   * what came after it. Live alerts arriving meanwhile wait until the replay is sent.
+   */
+  async subscribe(subscriber: Subscriber, after?: StreamPosition): Promise<() => void> {
+    this.starting ??= this.start().catch((error: Error) => {
+      this.starting = undefined;
+      throw error;
+    });
+    await this.starting;
+    const entry: Entry = { ...subscriber, held: after ? [] : null };
+    const upTo = this.position!;
+    this.subscribers.add(entry);
+    const unsubscribe = () => {
+      this.subscribers.delete(entry);
       if (this.subscribers.size === 0) this.stop();
     };
+    if (!after) return unsubscribe;
+    try {
+      let from = after;
+      for (;;) {
+        const rows = await this.alerts.since(from, subscriber.filter, BATCH, upTo);
+        for (const row of rows) subscriber.send(row);
+        if (rows.length < BATCH) break;
+        from = { tx: rows[rows.length - 1].tx_id, seq: rows[rows.length - 1].seq };
+      }
+      for (const row of entry.held!) subscriber.send(row);
+      entry.held = null;
+      return unsubscribe;
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
   }
 
   onModuleDestroy(): void {
@@ -76,8 +107,7 @@ export class AlertStream implements OnModuleDestroy {
   }
 
   private async start(): Promise<void> {
-    this.lastSeq = await this.alerts.lastSeq();
-    this.seen.clear();
+    this.position = await this.alerts.horizon();
     this.timer = setInterval(() => this.read(), POLL_MS);
     this.timer.unref();
     const client = new Client({ connectionString: this.env.DATABASE_URL });
@@ -102,6 +132,7 @@ export class AlertStream implements OnModuleDestroy {
     this.timer = undefined;
     void this.listener?.end().catch(() => undefined);
     this.listener = undefined;
+    this.starting = undefined;
   }
 
   private read(): void {
@@ -121,21 +152,17 @@ export class AlertStream implements OnModuleDestroy {
   }
 
   private async drain(): Promise<void> {
-    let from = this.lastSeq === undefined ? undefined : BigInt(this.lastSeq) - LOOKBACK;
-    while (from !== undefined && this.subscribers.size > 0) {
-      const rows = await this.alerts.since(String(from), {}, BATCH);
+    while (this.subscribers.size > 0 && this.position) {
+      const rows = await this.alerts.since(this.position, {}, BATCH);
       for (const row of rows) {
-        if (this.seen.has(row.seq)) continue;
-        this.seen.add(row.seq);
-        for (const subscriber of this.subscribers) {
-          if (wanted(subscriber.filter, row)) subscriber.send(row);
+        for (const entry of this.subscribers) {
+          if (!wanted(entry.filter, row)) continue;
+          if (entry.held) entry.held.push(row);
+          else entry.send(row);
         }
-        if (BigInt(row.seq) > BigInt(this.lastSeq!)) this.lastSeq = row.seq;
+        this.position = { tx: row.tx_id, seq: row.seq };
       }
-      const floor = BigInt(this.lastSeq!) - LOOKBACK;
-      for (const seq of this.seen) if (BigInt(seq) <= floor) this.seen.delete(seq);
       if (rows.length < BATCH) return;
-      from = BigInt(rows[rows.length - 1].seq);
     }
   }
 }

@@ -5,9 +5,9 @@ import { fieldError } from '../../common/errors/domain-error';
 import { ApiValidationResponses, ProblemDto } from '../../common/http/problem.dto';
 import { uuidParam } from '../../common/http/uuid-param.pipe';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
-import type { Principal } from '../auth/principal';
-import { AlertStream } from './alert-stream.service';
-import { AlertsService, scoped } from './alerts.service';
+import { AlertStream, parseStreamId, streamId } from './alert-stream.service';
+import { scopeToCarrier, type Principal } from '../auth/principal';
+import { AlertsService } from './alerts.service';
 import {
   AcknowledgeAlertDto,
   AlertFilterDto,
@@ -38,8 +38,8 @@ export class AlertsController {
   }
 
   /**
-   * New alerts as Server-Sent Events (`event: alert`, `id` = the alert's sequence number),
-   * filtered like the list. A client reconnecting with `Last-Event-ID` first gets what it
+   * New alerts as Server-Sent Events (`event: alert`, `id` = the alert's place in the stream),
+   * filtered like the list, in commit order. A client reconnecting with `Last-Event-ID` first gets what it
    * missed. A comment line every 15 s keeps proxies from closing the stream.
    */
   @Get('stream')
@@ -52,7 +52,8 @@ export class AlertsController {
     @CurrentPrincipal() by: Principal,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (lastEventId !== undefined && !/^\d{1,18}$/.test(lastEventId)) {
+    const after = lastEventId === undefined ? undefined : parseStreamId(lastEventId);
+    if (lastEventId !== undefined && !after) {
       throw fieldError('Last-Event-ID', 'must be the id of an event this stream sent');
     }
     reply.hijack();
@@ -66,26 +67,33 @@ export class AlertsController {
     });
     raw.write('retry: 5000\n\n');
     let closed = false;
+    let unsubscribe: (() => void) | undefined;
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const unsubscribe = await this.stream.subscribe(
-      {
-        filter: scoped(filter, by),
-        send: (alert) => {
-          if (!closed) {
-            raw.write(
-              `id: ${alert.seq}\nevent: alert\ndata: ${JSON.stringify(mapAlert(alert))}\n\n`,
-            );
-          }
-        },
-        close: () => raw.end(),
-      },
-      lastEventId,
-    );
     raw.on('close', () => {
       closed = true;
       clearInterval(heartbeat);
-      unsubscribe();
+      unsubscribe?.();
     });
+    try {
+      unsubscribe = await this.stream.subscribe(
+        {
+          filter: scopeToCarrier(filter, by),
+          send: (alert) => {
+            if (!closed) {
+              raw.write(
+                `id: ${streamId(alert)}\nevent: alert\ndata: ${JSON.stringify(mapAlert(alert))}\n\n`,
+              );
+            }
+          },
+          close: () => raw.end(),
+        },
+        after,
+      );
+      if (closed) unsubscribe();
+    } catch {
+      // The database failed us mid-replay: end the stream; the client reconnects and resumes.
+      raw.end();
+    }
   }
 
   @Get(':id')

@@ -12,6 +12,8 @@ const NOT_ARRIVED_SQL = `(s.status = ANY(${NOT_ARRIVED}) OR (s.status IN ('excep
 export interface AlertRow {
   id: string;
   seq: string;
+  /** The inserting transaction (xid8, as text): the live stream orders by it. */
+  tx_id: string;
   kind: AlertKind;
   dedupe_key: string;
   state: AlertState;
@@ -49,6 +51,12 @@ export interface NewAlert {
   causeAt: Date;
 }
 
+/** A place in the live stream of alerts (its Server-Sent Events id is `<tx>-<seq>`). */
+export interface StreamPosition {
+  tx: string;
+  seq: string;
+}
+
 export interface AlertFilter {
   kind?: AlertKind;
   state?: AlertState;
@@ -82,6 +90,15 @@ function filterParams(f: AlertFilter): unknown[] {
 @Injectable()
 export class AlertsRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Wakes the live streams at commit: they read what was stored after what they sent. */
+  async notifyStreams(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_notify('alerts', '')`);
+  }
 
   /** Stores the alerts whose cause has none yet, in one statement; returns those stored. */
   insert(manager: EntityManager, alerts: NewAlert[]): Promise<AlertRow[]> {
@@ -181,12 +198,34 @@ export class AlertsRepository {
     );
   }
 
-  /** Alerts stored after `seq`, oldest first: what a live stream has not sent yet. */
-  since(seq: string, filter: AlertFilter, limit: number): Promise<AlertRow[]> {
+  /**
+   * Alerts after `after` in stream order (transaction, then sequence), up to `upTo` or else up
+   * to the horizon: only transactions older than every one still running, so nothing can
+   * later appear before what was read.
+   */
+  since(
+    after: StreamPosition,
+    filter: AlertFilter,
+    limit: number,
+    upTo?: StreamPosition,
+  ): Promise<AlertRow[]> {
     return this.dataSource.query(
-      `SELECT * FROM alerts WHERE ${FILTER_SQL} AND seq > $7 ORDER BY seq LIMIT $8`,
-      [...filterParams(filter), seq, limit],
+      `SELECT * FROM alerts WHERE ${FILTER_SQL} AND (tx_id, seq) > ($7::xid8, $8::bigint)
+          AND CASE WHEN $9::xid8 IS NULL THEN tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                   ELSE (tx_id, seq) <= ($9::xid8, $10::bigint) END
+        ORDER BY tx_id, seq LIMIT $11`,
+      [...filterParams(filter), after.tx, after.seq, upTo?.tx ?? null, upTo?.seq ?? null, limit],
     );
+  }
+
+  /** The stream position everything before which is committed and final. */
+  async horizon(): Promise<StreamPosition> {
+    const [row] = await this.dataSource.query(
+      `SELECT tx_id::text AS tx, seq::text AS seq FROM alerts
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx_id DESC, seq DESC LIMIT 1`,
+    );
+    return row ?? { tx: '0', seq: '0' };
   }
 
   /** Moving shipments with no event for `staleMs`, not yet alerted for that silence. */
@@ -221,7 +260,8 @@ export class AlertsRepository {
 
   /**
    * Resolves the tracking_stale alerts whose shipment was heard of since (or stopped moving),
-   * and the eta_overdue alerts whose shipment arrived or got a later estimate.
+   * and the eta_overdue alerts whose shipment arrived or got another estimate (one already
+   * past raises an alert of its own).
    */
   resolveSweptCauses(manager: EntityManager, now: Date): Promise<AlertRow[]> {
     return returning<AlertRow>(
@@ -231,6 +271,7 @@ export class AlertsRepository {
                 WHEN a.kind = 'tracking_stale' AND s.last_event_at > (a.details->>'lastEventAt')::timestamptz THEN 'tracking resumed'
                 WHEN a.kind = 'tracking_stale' THEN 'shipment is ' || s.status
                 WHEN NOT ${NOT_ARRIVED_SQL} THEN 'shipment is ' || s.status
+                WHEN s.estimated_arrival_at IS NULL THEN 'estimated arrival withdrawn'
                 ELSE 'estimated arrival moved to ' || to_char(s.estimated_arrival_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END
          FROM shipments s
         WHERE a.shipment_id = s.id AND a.state <> 'resolved'
@@ -238,17 +279,10 @@ export class AlertsRepository {
                 AND (s.last_event_at > (a.details->>'lastEventAt')::timestamptz OR NOT s.status = ANY(${MOVING})))
             OR (a.kind = 'eta_overdue'
                 AND (NOT ${NOT_ARRIVED_SQL}
-                     OR s.estimated_arrival_at IS DISTINCT FROM (a.details->>'estimatedArrivalAt')::timestamptz AND (s.estimated_arrival_at IS NULL OR s.estimated_arrival_at > $1))))
+                     OR s.estimated_arrival_at IS DISTINCT FROM (a.details->>'estimatedArrivalAt')::timestamptz)))
         RETURNING a.*`,
       [now],
     );
-  }
-
-  async lastSeq(): Promise<string> {
-    const [row] = await this.dataSource.query(
-      `SELECT coalesce(max(seq), 0)::text AS seq FROM alerts`,
-    );
-    return row.seq;
   }
 }
 

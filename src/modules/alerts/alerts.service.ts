@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import { Env } from '../../config/env';
-import type { Principal } from '../auth/principal';
+import { type Principal, scopeToCarrier } from '../auth/principal';
 import { WebhooksService } from '../webhooks/webhooks.service';
 import {
   type AlertFilter,
@@ -28,7 +28,6 @@ export class AlertsService {
   constructor(
     private readonly alerts: AlertsRepository,
     private readonly webhooks: WebhooksService,
-    private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly env: Env,
   ) {}
@@ -45,8 +44,7 @@ export class AlertsService {
         data: mapAlert(row),
       })),
     );
-    // Delivered at commit: live streams read what was stored after what they sent.
-    await manager.query(`SELECT pg_notify('alerts', '')`);
+    await this.alerts.notifyStreams(manager);
     return raised;
   }
 
@@ -67,7 +65,7 @@ export class AlertsService {
       const stale = await this.alerts.staleShipments(now, staleMs, SWEEP_BATCH);
       const overdue = await this.alerts.overdueShipments(now, SWEEP_BATCH);
       if (stale.length + overdue.length === 0) break;
-      const rows = await this.dataSource.transaction((manager) =>
+      const rows = await this.alerts.transaction((manager) =>
         this.raise(manager, [
           ...stale.map((s) => staleAlert(s, staleMs)),
           ...overdue.map(overdueAlert),
@@ -76,7 +74,7 @@ export class AlertsService {
       raised += rows.length;
       if (stale.length < SWEEP_BATCH && overdue.length < SWEEP_BATCH) break;
     }
-    const resolved = await this.dataSource.transaction((manager) =>
+    const resolved = await this.alerts.transaction((manager) =>
       this.alerts.resolveSweptCauses(manager, now),
     );
     return { raised, resolved: resolved.length };
@@ -99,7 +97,7 @@ export class AlertsService {
     const after = cursor
       ? (decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string])
       : undefined;
-    const rows = await this.alerts.list(limit + 1, scoped(filter, by), after);
+    const rows = await this.alerts.list(limit + 1, scopeToCarrier(filter, by), after);
     return toPage(rows, limit, mapAlert, (r) => [r.raised_at.toISOString(), r.id]);
   }
 
@@ -111,15 +109,6 @@ export class AlertsService {
       (await this.get(id, by))
     );
   }
-}
-
-/** A carrier key sees only its own carrier's alerts. */
-export function scoped(filter: AlertFilter, by: Principal): AlertFilter {
-  if (!by.carrierId) return filter;
-  if (filter.carrierId && filter.carrierId !== by.carrierId) {
-    return { ...filter, carrierId: '00000000-0000-0000-0000-000000000000' };
-  }
-  return { ...filter, carrierId: by.carrierId };
 }
 
 function staleAlert(s: SweptShipmentRow, staleMs: number): NewAlert {

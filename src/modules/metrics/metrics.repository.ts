@@ -1,19 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { openClockStateSql } from '../sla/sla-clocks.repository';
 
-/** The few counts the Prometheus scrape reads from PostgreSQL (each on a partial index). */
+/** The few counts the Prometheus scrape reads from PostgreSQL (open rows, partial indexes). */
 @Injectable()
 export class MetricsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Open clocks by the state they are in now. */
-  openClocks(): Promise<{ state: string; count: number }[]> {
+  /** Open clocks by the state they are in at `now`. */
+  openClocks(now: Date): Promise<{ state: string; count: number }[]> {
     return this.dataSource.query(
-      `SELECT CASE WHEN state = 'paused' THEN 'paused'
-                   WHEN due_at <= now() THEN 'breaching'
-                   WHEN warning_ratio < 1 AND warn_at <= now() THEN 'at_risk'
-                   ELSE 'running' END AS state, count(*)::int AS count
-         FROM sla_clocks WHERE state IN ('running', 'paused') GROUP BY 1`,
+      `SELECT ${openClockStateSql('$1')} AS state, count(*)::int AS count
+         FROM sla_clocks c WHERE c.state IN ('running', 'paused') GROUP BY 1`,
+      [now],
     );
   }
 

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { OutboxRepository } from '../../common/queue/outbox.repository';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
 import { WorkerSupervisor } from '../../common/queue/worker-supervisor.service';
+import { Clock } from '../../common/clock';
 import { MetricsRepository } from './metrics.repository';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -21,6 +22,7 @@ export class MetricsService {
     outbox: OutboxRepository,
     workers: WorkerSupervisor,
     db: MetricsRepository,
+    clock: Clock,
   ) {
     collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
@@ -70,7 +72,7 @@ export class MetricsService {
       async collect() {
         this.reset();
         for (const state of ['running', 'at_risk', 'breaching', 'paused']) this.set({ state }, 0);
-        for (const row of await db.openClocks().catch(() => []))
+        for (const row of await db.openClocks(clock.now()).catch(() => []))
           this.set({ state: row.state }, row.count);
       },
     });

@@ -11,7 +11,7 @@ import { discrepancyAlert, eventAlerts, type ShipmentFacts } from '../alerts/ale
 import type { NewAlert } from '../alerts/alerts.repository';
 import { AlertsService } from '../alerts/alerts.service';
 import { parseLocation } from '../reference/locations';
-import { SlaClocksService } from '../sla/sla-clocks.service';
+import { type ShipmentClockInput, SlaClocksService } from '../sla/sla-clocks.service';
 import type {
   CreateShipmentEventDto,
   ProofOfDeliveryDto,
@@ -257,6 +257,37 @@ export class ShipmentEventsService {
     return { results, shipments };
   }
 
+  /**
+   * Starts the SLA clocks of requests and dispatched shipments older than SLA clocks (the
+   * migration that created them queues this once), shipments folded from their facts as any
+   * event would, a batch per transaction.
+   */
+  async backfillClocks(batch = 200): Promise<{ requests: number; shipments: number }> {
+    const requests = await this.sla.backfillRequests(batch);
+    let after = '00000000-0000-0000-0000-000000000000';
+    let shipments = 0;
+    for (;;) {
+      const ids = await this.sla.shipmentsWithoutClocks(after, batch);
+      if (ids.length === 0) return { requests, shipments };
+      await this.shipments.transaction(async (manager) => {
+        const locked = await this.shipments.lockWithFacts(manager, ids);
+        await this.sla.syncShipments(
+          manager,
+          locked.shipments.map((shipment) => {
+            const fold = foldFacts(
+              locked.facts
+                .filter((f) => f.shipment_id === shipment.id && f.outcome !== 'conflicting')
+                .map(toFact),
+            );
+            return clockInput(shipment, fold);
+          }),
+        );
+      });
+      shipments += ids.length;
+      after = ids[ids.length - 1];
+    }
+  }
+
   /** Voids a mistaken event; the shipment's state is recomputed from the remaining facts. */
   async void(
     shipmentId: string,
@@ -486,17 +517,7 @@ export class ShipmentEventsService {
     });
     await this.sla.syncShipments(
       manager,
-      clockMoved.map(({ shipment, fold }) => ({
-        id: shipment.id,
-        reference: shipment.reference,
-        mode: shipment.mode,
-        country: shipment.destination_country,
-        carrierId: shipment.carrier_id,
-        status: fold.state.status,
-        dispatchedAt: fold.dispatchedAt,
-        deliveredAt: fold.deliveredAt,
-        holds: fold.holds,
-      })),
+      clockMoved.map(({ shipment, fold }) => clockInput(shipment, fold)),
     );
 
     const leftException = changed
@@ -557,6 +578,21 @@ export class ShipmentEventsService {
     }
     await this.alerts.raise(manager, raised);
   }
+}
+
+/** What a shipment's SLA clock needs to know of it. */
+function clockInput(shipment: ShipmentRow, fold: FoldResult): ShipmentClockInput {
+  return {
+    id: shipment.id,
+    reference: shipment.reference,
+    mode: shipment.mode,
+    country: shipment.destination_country,
+    carrierId: shipment.carrier_id,
+    status: fold.state.status,
+    dispatchedAt: fold.dispatchedAt,
+    deliveredAt: fold.deliveredAt,
+    holds: fold.holds,
+  };
 }
 
 /** What of a status matters to an SLA clock: stopped, cancelled, paused or running. */

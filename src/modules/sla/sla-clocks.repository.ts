@@ -62,6 +62,13 @@ export function toTimes(row: ClockRow): ClockTimes {
   };
 }
 
+export interface FiredClock {
+  id: string;
+  warningFiredAt: Date | null;
+  breachFiredAt: Date | null;
+  nextAlertAt: Date | null;
+}
+
 export interface RequestSubjectRow {
   id: string;
   reference: string;
@@ -82,12 +89,18 @@ export interface ClockFilter {
   dueBefore?: Date;
 }
 
-/** Derived states as SQL over the stored ones, at $1 = now. */
-const STATE_SQL: Record<string, string> = {
-  running: `c.state = 'running' AND c.due_at > $1 AND (c.warning_ratio >= 1 OR c.warn_at > $1)`,
-  at_risk: `c.state = 'running' AND c.due_at > $1 AND c.warning_ratio < 1 AND c.warn_at <= $1`,
-  breaching: `c.state = 'running' AND c.due_at <= $1`,
-};
+/**
+ * An open clock's state at the instant `now` (an SQL expression) as SQL over its row `c`: the
+ * same rule as clockFigures(), for filtering and counting in the database.
+ */
+export function openClockStateSql(now: string): string {
+  return `CASE WHEN c.state = 'paused' THEN 'paused'
+               WHEN c.due_at <= ${now} THEN 'breaching'
+               WHEN c.warning_ratio < 1 AND c.warn_at <= ${now} THEN 'at_risk'
+               ELSE 'running' END`;
+}
+
+const OPEN_STATES = ['running', 'at_risk', 'breaching', 'paused'];
 
 const PRIORITY_ORDER = `array_position(ARRAY['stat', 'asap', 'urgent', 'routine'], r.priority)`;
 
@@ -119,11 +132,20 @@ export class SlaClocksRepository {
     }));
   }
 
-  clocksOf(manager: EntityManager, subjectIds: string[]): Promise<ClockRow[]> {
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * The clocks of these subjects, locked when read in a transaction that will rewrite them (the
+   * caller holds the subjects' locks: shipments, then requests, then clocks).
+   */
+  clocksOf(subjectIds: string[], forUpdate?: EntityManager): Promise<ClockRow[]> {
     if (subjectIds.length === 0) return Promise.resolve([]);
-    return manager.query(`SELECT * FROM sla_clocks WHERE subject_id = ANY($1::uuid[])`, [
-      subjectIds,
-    ]);
+    return (forUpdate ?? this.dataSource.manager).query(
+      `SELECT * FROM sla_clocks WHERE subject_id = ANY($1::uuid[])${forUpdate ? ' FOR UPDATE' : ''}`,
+      [subjectIds],
+    );
   }
 
   requestSubjects(manager: EntityManager, ids: string[]): Promise<RequestSubjectRow[]> {
@@ -133,6 +155,28 @@ export class SlaClocksRepository {
          FROM requests WHERE id = ANY($1::uuid[])`,
       [ids],
     );
+  }
+
+  /** Requests after `after` (by id) that have no clock yet. */
+  async requestsWithoutClocks(after: string, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM requests r WHERE id > $1
+          AND NOT EXISTS (SELECT 1 FROM sla_clocks c WHERE c.subject_id = r.id)
+        ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Dispatched shipments after `after` (by id) that have no clock yet. */
+  async shipmentsWithoutClocks(after: string, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM shipments s WHERE id > $1 AND dispatched_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM sla_clocks c WHERE c.subject_id = s.id)
+        ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** The most urgent priority among the requests whose goods each shipment carries. */
@@ -217,16 +261,20 @@ export class SlaClocksRepository {
     );
   }
 
+  /**
+   * Whether clocks still owe alerts by `now`, seen from a transaction that has just settled the
+   * ones it locked: what remains is held by another transaction (or has just become visible).
+   */
+  async anyDue(manager: EntityManager, now: Date): Promise<boolean> {
+    const [row] = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM sla_clocks WHERE next_alert_at <= $1 AND state = 'running') AS due`,
+      [now],
+    );
+    return row.due;
+  }
+
   /** Records which alerts the clocks raised and when they owe the next. */
-  async markFired(
-    manager: EntityManager,
-    clocks: {
-      id: string;
-      warningFiredAt: Date | null;
-      breachFiredAt: Date | null;
-      nextAlertAt: Date | null;
-    }[],
-  ): Promise<void> {
+  async markFired(manager: EntityManager, clocks: FiredClock[]): Promise<void> {
     if (clocks.length === 0) return;
     await manager.query(
       `UPDATE sla_clocks c SET warning_fired_at = x.w, breach_fired_at = x.b, next_alert_at = x.n,
@@ -251,8 +299,8 @@ export class SlaClocksRepository {
 
   list(now: Date, limit: number, f: ClockFilter, after?: [string, string]): Promise<ClockRow[]> {
     const state =
-      f.state && STATE_SQL[f.state]
-        ? `${STATE_SQL[f.state]} AND $2::text IS NOT NULL`
+      f.state && OPEN_STATES.includes(f.state)
+        ? `c.state IN ('running', 'paused') AND ${openClockStateSql('$1')} = $2`
         : `($2::text IS NULL OR c.state = $2) AND $1::timestamptz IS NOT NULL`;
     return this.dataSource.query(
       `SELECT c.* FROM sla_clocks c

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import { OutboxService } from '../../common/queue/outbox.service';
 import type { NewAlert } from '../alerts/alerts.repository';
 import { AlertsService } from '../alerts/alerts.service';
-import type { Principal } from '../auth/principal';
+import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
+import { type Principal, scopeToCarrier } from '../auth/principal';
 import { type ClockResponseDto, mapClock } from './dto/sla-clock.dto';
 import {
   type ClockFacts,
@@ -24,6 +25,7 @@ import {
   type ClockFilter,
   type ClockRow,
   type ClockWrite,
+  type FiredClock,
   SlaClocksRepository,
   toTimes,
 } from './sla-clocks.repository';
@@ -31,6 +33,8 @@ import {
 /** Alert instants are rounded up to this: clocks due within one slice share one wake-up job. */
 const WAKE_SLICE_MS = 100;
 const FIRE_BATCH = 500;
+/** When clocks owing alerts were held by another transaction, look again this much later. */
+const RETRY_SKIPPED_MS = 250;
 
 /** What a shipment's facts say, for its dispatch-to-delivery clock. */
 export interface ShipmentClockInput {
@@ -86,7 +90,7 @@ export class SlaClocksService {
     private readonly clocks: SlaClocksRepository,
     private readonly alerts: AlertsService,
     private readonly outbox: OutboxService,
-    private readonly dataSource: DataSource,
+    private readonly fulfilment: FulfilmentRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -123,6 +127,31 @@ export class SlaClocksService {
     await this.apply(manager, desired);
   }
 
+  /**
+   * Starts the clocks of requests that have none (they existed before SLA clocks did), a batch
+   * per transaction, walking the ids once; shipments go through ShipmentEventsService, which
+   * folds their facts. Returns how many requests it looked at.
+   */
+  async backfillRequests(batch = 200): Promise<number> {
+    let after = '00000000-0000-0000-0000-000000000000';
+    let seen = 0;
+    for (;;) {
+      const ids = await this.clocks.requestsWithoutClocks(after, batch);
+      if (ids.length === 0) return seen;
+      await this.clocks.transaction(async (manager) => {
+        await this.fulfilment.lockRequests(manager, ids);
+        await this.syncRequests(manager, ids);
+      });
+      seen += ids.length;
+      after = ids[ids.length - 1];
+    }
+  }
+
+  /** Dispatched shipments after `after` that have no clock yet, for their backfill. */
+  shipmentsWithoutClocks(after: string, limit: number): Promise<string[]> {
+    return this.clocks.shipmentsWithoutClocks(after, limit);
+  }
+
   /** Brings the dispatch-to-delivery clocks of these shipments in step (shipments locked). */
   async syncShipments(manager: EntityManager, shipments: ShipmentClockInput[]): Promise<void> {
     if (shipments.length === 0) return;
@@ -156,8 +185,8 @@ export class SlaClocksService {
     const existing = new Map(
       (
         await this.clocks.clocksOf(
-          manager,
           desired.map((d) => d.subject.subjectId),
+          manager,
         )
       ).map((c) => [`${c.subject_id}/${c.metric}`, c]),
     );
@@ -191,7 +220,12 @@ export class SlaClocksService {
       const facts = d.facts.startAt
         ? { ...d.facts, startAt: d.facts.startAt }
         : { ...d.facts, startAt: current.started_at, stopAt: null, cancelled: true };
-      const after = settleClock(before, facts, before);
+      // A clock that starts again (a corrected dispatch, a revived cancelled clock) is a new
+      // run: it owes its own warning and breach (their keys carry the start).
+      const restarted =
+        facts.startAt.getTime() !== current.started_at.getTime() ||
+        (current.state === 'cancelled' && !facts.cancelled);
+      const after = settleClock(before, facts, restarted ? undefined : before);
       if (sameTimes(before, after)) continue;
       writes.push({
         ...d.subject,
@@ -223,8 +257,8 @@ export class SlaClocksService {
 
   /**
    * Queues a wake-up at each instant, rounded up to a 100 ms slice: all clocks due in one slice
-   * share one job (a deterministic id, so BullMQ adds it once). An instant already past gets a
-   * job of its own to run now.
+   * share one job (a deterministic id, so BullMQ adds it once). A slice less than a second away
+   * gets a job of its own: a shared id might belong to a job that already ran (clock skew).
    */
   private async scheduleWakeups(manager: EntityManager, instants: Date[]): Promise<void> {
     if (instants.length === 0) return;
@@ -232,32 +266,33 @@ export class SlaClocksService {
     const slices = new Set(
       instants.map((i) => Math.ceil(i.getTime() / WAKE_SLICE_MS) * WAKE_SLICE_MS),
     );
-    const jobs = [...slices].map((slice) => {
-      const at = new Date(slice);
-      const item = { name: 'fire-sla-alerts' as const, data: { at: at.toISOString() } };
-      return slice > now + 1_000 ? { item, jobId: `sla-alerts-${slice}`, runAt: at } : { item };
-    });
-    await this.outbox.enqueueMany(manager, jobs);
+    await this.outbox.enqueueMany(
+      manager,
+      [...slices].map((slice) => {
+        const at = new Date(slice);
+        return {
+          item: { name: 'fire-sla-alerts' as const, data: { at: at.toISOString() } },
+          runAt: at,
+          jobId: slice > now + 1_000 ? `sla-alerts-${slice}` : undefined,
+        };
+      }),
+    );
   }
 
   /**
    * Raises every warning and breach owed by now, a batch of clocks per transaction; the
-   * wake-up jobs and the sweep both call this. Clocks locked by another firer are skipped (it
-   * raises theirs); the unique key of each alert makes a second raise a no-op anyway.
+   * wake-up jobs and the sweep both call this. Clocks another transaction holds (a firer, an
+   * event) are skipped, and a wake-up is queued for a moment later, so they are not left to
+   * the sweep; the unique key of each alert makes a second raise a no-op anyway.
    */
   async fireDue(): Promise<number> {
     let raised = 0;
     for (;;) {
-      const { locked, count } = await this.dataSource.transaction(async (manager) => {
+      const { locked, count, skipped } = await this.clocks.transaction(async (manager) => {
         const now = this.clock.now();
         const due = await this.clocks.lockDue(manager, now, FIRE_BATCH);
         const alerts: NewAlert[] = [];
-        const fired: {
-          id: string;
-          warningFiredAt: Date | null;
-          breachFiredAt: Date | null;
-          nextAlertAt: Date | null;
-        }[] = [];
+        const fired: FiredClock[] = [];
         const breached: string[] = [];
         for (const row of due) {
           const { kinds, clock } = owedAlerts(toTimes(row), now);
@@ -279,10 +314,14 @@ export class SlaClocksService {
           'superseded by the breach',
         );
         const rows = await this.alerts.raise(manager, alerts);
-        return { locked: due.length, count: rows.length };
+        const skipped = due.length < FIRE_BATCH && (await this.clocks.anyDue(manager, now));
+        if (skipped) {
+          await this.scheduleWakeups(manager, [new Date(now.getTime() + RETRY_SKIPPED_MS)]);
+        }
+        return { locked: due.length, count: rows.length, skipped };
       });
       raised += count;
-      if (locked < FIRE_BATCH) return raised;
+      if (locked < FIRE_BATCH || skipped) return raised;
     }
   }
 
@@ -304,16 +343,7 @@ export class SlaClocksService {
       ? (decodeCursor(cursor, ['timestamp', 'uuid']) as [string, string])
       : undefined;
     const now = this.clock.now();
-    const scopedFilter = by.carrierId
-      ? {
-          ...filter,
-          carrierId:
-            filter.carrierId && filter.carrierId !== by.carrierId
-              ? '00000000-0000-0000-0000-000000000000'
-              : by.carrierId,
-        }
-      : filter;
-    const rows = await this.clocks.list(now, limit + 1, scopedFilter, after);
+    const rows = await this.clocks.list(now, limit + 1, scopeToCarrier(filter, by), after);
     return toPage(
       rows,
       limit,
@@ -325,7 +355,7 @@ export class SlaClocksService {
   /** The clocks of requests or shipments, for their responses. */
   async ofSubjects(subjectIds: string[]): Promise<Map<string, ClockResponseDto[]>> {
     const now = this.clock.now();
-    const rows = await this.clocks.clocksOf(this.dataSource.manager, subjectIds);
+    const rows = await this.clocks.clocksOf(subjectIds);
     const bySubject = new Map<string, ClockResponseDto[]>();
     for (const row of rows.sort(
       (a, b) => SLA_METRICS.indexOf(a.metric) - SLA_METRICS.indexOf(b.metric),
@@ -349,7 +379,8 @@ function slaAlert(row: ClockRow, kind: 'sla_warning' | 'sla_breach'): NewAlert {
   const subject = METRIC_SUBJECT[row.metric] === 'request' ? 'requestId' : 'shipmentId';
   return {
     kind,
-    dedupeKey: `${kind}:${row.id}`,
+    // One per clock, kind and run (a clock that starts again is a new run).
+    dedupeKey: `${kind}:${row.id}:${row.started_at.getTime()}`,
     severity: kind === 'sla_breach' ? 'critical' : 'warning',
     title:
       kind === 'sla_breach'

@@ -103,6 +103,9 @@ function terms(
 ): PolicyFields {
   const targetMs = parseDuration(target);
   if (typeof targetMs !== 'number') throw fieldError('target', targetMs.error);
+  if (Math.round(warningRatio * 1000) / 1000 !== warningRatio) {
+    throw fieldError('warningRatio', 'must have at most three decimal places');
+  }
   if (match?.mode && METRIC_SUBJECT[metric] !== 'shipment') {
     throw fieldError(
       'match.mode',

@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Agent } from 'undici';
 import { OutboxService } from '../../common/queue/outbox.service';
 import { Env } from '../../config/env';
 import { disableReason, retryDelayMs } from './retry-schedule';
-import { postMessage, type SendOutcome } from './webhook-sender';
+import { deliveryAgent, postMessage, type SendOutcome } from './webhook-sender';
 import { messageId, signatureHeaders } from './webhook-signature';
 import { targetProblem } from './webhook-target';
 import { type LeasedDelivery, WebhooksRepository } from './webhooks.repository';
@@ -27,14 +28,21 @@ export type DeliveryResult =
   | { outcome: 'succeeded' | 'retrying' | 'failed'; attempt: number; statusCode: number | null };
 
 @Injectable()
-export class WebhookDeliveryService {
+export class WebhookDeliveryService implements OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
+  private readonly agent: Agent;
 
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly outbox: OutboxService,
     private readonly env: Env,
-  ) {}
+  ) {
+    this.agent = deliveryAgent(env.WEBHOOK_ALLOW_PRIVATE_TARGETS);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.agent.close();
+  }
 
   /**
    * Makes one attempt at a delivery: leases it, checks the target's addresses, POSTs the frozen
@@ -134,6 +142,6 @@ export class WebhookDeliveryService {
     // PostgreSQL's jsonb reorders keys; the body keeps the documented order, the same each time.
     const body = JSON.stringify({ type, timestamp, data });
     const headers = signatureHeaders(leased.secret, messageId(leased.id), at, body);
-    return postMessage(leased.url, headers, body);
+    return postMessage(leased.url, headers, body, this.agent);
   }
 }

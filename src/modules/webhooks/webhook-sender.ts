@@ -1,3 +1,8 @@
+import { lookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent, fetch, type Response } from 'undici';
+import { isNonPublicAddress } from './webhook-target';
+
 /** What one POST to a receiver came to. */
 export interface SendOutcome {
   /** The receiver's HTTP status; null when no response came (refused, timed out, ...). */
@@ -38,6 +43,31 @@ function describe(error: unknown): string {
 }
 
 /**
+ * Connections for webhook deliveries. Unless private targets are allowed, the address a name
+ * resolves to is checked as it is dialled: the check before an attempt and the connection
+ * cannot be told different addresses by a name re-pointed in between (DNS rebinding).
+ */
+export function deliveryAgent(allowPrivate: boolean): Agent {
+  const guarded: LookupFunction = (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true, verbatim: true }, (error, found) => {
+      const addresses = found as LookupAddress[];
+      const refused =
+        error || allowPrivate ? undefined : addresses.find((a) => isNonPublicAddress(a.address));
+      if (error || refused) {
+        const reason =
+          error ?? new Error(`${hostname} resolves to ${refused!.address}, not a public address`);
+        callback(reason, '', 0);
+      } else if (options.all) {
+        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      } else {
+        callback(null, addresses[0].address, addresses[0].family);
+      }
+    });
+  };
+  return new Agent({ connect: { lookup: guarded }, connections: 32 });
+}
+
+/**
  * POSTs one message. 2xx is success; a redirect is a failure (following it could lead past the
  * address checks), and so is anything without a response within 10 s.
  */
@@ -45,9 +75,11 @@ export async function postMessage(
   url: string,
   headers: Record<string, string>,
   body: string,
+  dispatcher: Agent,
 ): Promise<SendOutcome> {
   try {
     const response = await fetch(url, {
+      dispatcher,
       method: 'POST',
       headers: {
         ...headers,

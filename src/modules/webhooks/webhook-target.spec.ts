@@ -21,6 +21,8 @@ describe('isNonPublicAddress', () => {
     'ff02::1',
     '::ffff:127.0.0.1',
     '::ffff:a9fe:a9fe',
+    '64:ff9b::a00:1',
+    '2002:a00:1::1',
     'not-an-address',
   ])('refuses %s', (address) => {
     expect(isNonPublicAddress(address)).toBe(true);
