@@ -184,7 +184,7 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
       `CREATE INDEX webhook_deliveries_list ON webhook_deliveries (subscription_id, created_at DESC, id DESC)`,
     );
     await q.query(
-      `CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'`,
+      `CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (subscription_id, next_attempt_at) WHERE state = 'pending'`,
     );
 
     await q.query(`

@@ -53,8 +53,7 @@ async function publishLosingJobs(
   await t.dataSource.transaction(async (manager: EntityManager) => {
     await t.app.get(WebhooksService).publish(manager, messages);
     await manager.query(
-      `DELETE FROM outbox WHERE job_name = 'deliver-webhook' AND payload->>'deliveryId' IN
-         (SELECT id::text FROM webhook_deliveries WHERE subscription_id = $1)`,
+      `DELETE FROM outbox WHERE job_name = 'deliver-webhooks' AND payload->>'subscriptionId' = $1`,
       [subscriptionId],
     );
   });
@@ -364,25 +363,37 @@ describe('webhooks', () => {
 
     const swept = await t.app.get(WebhookDeliveryService).resumeOverdue(0);
 
-    expect(swept.deliveries).toBeGreaterThanOrEqual(1);
+    expect(swept.subscriptions).toBeGreaterThanOrEqual(1);
     expect((await settled(subscription.id, id)).state).toBe('succeeded');
     expect(receiver.at(url)).toHaveLength(1);
   });
 
-  it('lets only one of two workers make an attempt at the same delivery', async () => {
+  it('shares a backlog between workers draining it at once, sending each message once', async () => {
     const url = receiver.url();
     const subscription = await subscribe(url, ['alert.sla_warning']);
-    await publishLosingJobs(t, subscription.id, [
-      message('alert.sla_warning', await insertAlert(t)),
-    ]);
-    const [id] = await deliveryIds(t, subscription.id);
+    const alerts = await Promise.all(Array.from({ length: 250 }, () => insertAlert(t)));
+    await publishLosingJobs(
+      t,
+      subscription.id,
+      alerts.map((id) => message('alert.sla_warning', id)),
+    );
+    const ids = await deliveryIds(t, subscription.id);
+    expect(ids).toHaveLength(250);
     const deliveries = t.app.get(WebhookDeliveryService);
 
-    const outcomes = await Promise.all([deliveries.deliver(id), deliveries.deliver(id)]);
+    const drains = await Promise.all([1, 2, 3].map(() => deliveries.deliverDue(subscription.id)));
 
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['skipped', 'succeeded']);
-    expect(receiver.at(url)).toHaveLength(1);
-    expect((await delivery(subscription.id, id)).attempts).toHaveLength(1);
+    expect(drains.reduce((sum, d) => sum + d.sent, 0)).toBe(250);
+    expect(drains.reduce((sum, d) => sum + d.succeeded, 0)).toBe(250);
+    expect(receiver.at(url)).toHaveLength(250);
+    expect(new Set(receiver.at(url).map((r) => r.headers['webhook-id'])).size).toBe(250);
+    const [{ attempts }] = await t.dataSource.query(
+      `SELECT count(*)::int AS attempts FROM webhook_attempts a
+         JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = $1`,
+      [subscription.id],
+    );
+    expect(attempts).toBe(250);
+    expect((await deliveries.deliverDue(subscription.id)).sent).toBe(0);
   });
 });
 
@@ -435,9 +446,14 @@ describe('webhooks with private targets refused', () => {
     await publish(t, [message('alert.eta_overdue', await insertAlert(t))]);
     const [id] = await deliveryIds(t, subscription.id);
 
-    const result = await t.app.get(WebhookDeliveryService).deliver(id);
+    const result = await t.app.get(WebhookDeliveryService).deliverDue(subscription.id);
 
-    expect(result).toMatchObject({ outcome: 'retrying', attempt: 1, statusCode: null });
+    expect(result).toEqual({ sent: 1, succeeded: 0 });
+    expect(
+      await t.dataSource.query(`SELECT state, attempts FROM webhook_deliveries WHERE id = $1`, [
+        id,
+      ]),
+    ).toEqual([{ state: 'pending', attempts: 1 }]);
     expect(receiver.at(url)).toHaveLength(0);
     const [attempt] = await t.dataSource.query(
       `SELECT error, status_code FROM webhook_attempts WHERE delivery_id = $1`,

@@ -24,8 +24,8 @@ export interface JobPayloads {
   'sweep-sla-alerts': Record<string, never>;
   /** Raises and resolves tracking_stale and eta_overdue alerts. */
   'sweep-shipment-alerts': Record<string, never>;
-  /** Sends one webhook message (one attempt; a failure schedules the next). */
-  'deliver-webhook': { deliveryId: string };
+  /** Sends a subscription's due webhook messages, in batches (a failure schedules a retry). */
+  'deliver-webhooks': { subscriptionId: string };
   /** Queues again the webhook messages whose attempt is overdue (jobs lost with Redis's data). */
   'resume-webhook-deliveries': { overdueSeconds: number };
 }
@@ -41,7 +41,7 @@ export const JOB_QUEUE = {
   'fire-sla-alerts': 'sla',
   'sweep-sla-alerts': 'sla',
   'sweep-shipment-alerts': 'sla',
-  'deliver-webhook': 'webhooks',
+  'deliver-webhooks': 'webhooks',
   'resume-webhook-deliveries': 'webhooks',
 } as const satisfies Record<JobName, QueueName>;
 
@@ -50,7 +50,8 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
   maintenance: 2,
   'shipment-events': 8,
   sla: 4,
-  webhooks: 32,
+  // Each job sends up to 100 messages at once.
+  webhooks: 4,
 };
 
 /** A job as the outbox stores it and as enqueue() takes it. */

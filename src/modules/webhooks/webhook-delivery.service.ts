@@ -6,26 +6,35 @@ import { disableReason, retryDelayMs } from './retry-schedule';
 import { deliveryAgent, postMessage, type SendOutcome } from './webhook-sender';
 import { messageId, signatureHeaders } from './webhook-signature';
 import { targetProblem } from './webhook-target';
-import { type LeasedDelivery, WebhooksRepository } from './webhooks.repository';
+import type { DeliveryState } from './webhook-vocabulary';
+import { type AttemptRecord, type LeasedDelivery, WebhooksRepository } from './webhooks.repository';
 
 /** Longer than an attempt can take (address check, 10 s send), so a lease never ends mid-send. */
 const LEASE_SECONDS = 60;
 
-/** Deliveries one sweep queues again at most; the next sweep takes the rest. */
-const RESUME_BATCH = 5_000;
+/** Deliveries one job sends at once: an alert storm goes out in batches, not one job each. */
+const BATCH = 100;
 
-/** The job of one attempt. Each attempt has its own id: BullMQ skips an id it still holds. */
-export function deliveryJob(deliveryId: string, attempt: number, runAt?: Date) {
+/** The job that sends a subscription's due deliveries, now or at `runAt`. */
+export function drainJob(subscriptionId: string, runAt?: Date, jobId?: string) {
   return {
-    item: { name: 'deliver-webhook' as const, data: { deliveryId } },
-    jobId: `webhook-${deliveryId}-${attempt}`,
+    item: { name: 'deliver-webhooks' as const, data: { subscriptionId } },
     runAt,
+    jobId,
   };
 }
 
-export type DeliveryResult =
-  | { outcome: 'skipped' }
-  | { outcome: 'succeeded' | 'retrying' | 'failed'; attempt: number; statusCode: number | null };
+interface Attempt extends AttemptRecord {
+  finishedAt: number;
+  succeeded: boolean;
+  state: DeliveryState;
+  nextAttemptAt: Date | null;
+}
+
+export interface DrainResult {
+  sent: number;
+  succeeded: number;
+}
 
 @Injectable()
 export class WebhookDeliveryService implements OnModuleDestroy {
@@ -45,99 +54,118 @@ export class WebhookDeliveryService implements OnModuleDestroy {
   }
 
   /**
-   * Makes one attempt at a delivery: leases it, checks the target's addresses, POSTs the frozen
-   * body signed for this attempt, then records the attempt and schedules the next (or gives up,
-   * or disables the subscription) in one transaction.
+   * Sends a subscription's due deliveries, a leased batch at a time: each POSTed (signed for
+   * this attempt) at once, then all attempts recorded, the next ones scheduled (or given up, or
+   * the subscription disabled) in one transaction per batch. Two workers draining the same
+   * subscription share the work: a leased delivery is not theirs.
    */
-  async deliver(deliveryId: string): Promise<DeliveryResult> {
-    const leased = await this.webhooks.lease(deliveryId, LEASE_SECONDS);
-    if (!leased) return { outcome: 'skipped' };
-    if (!leased.deliverable) {
-      // Disabled or deleted after this delivery was created, in a transaction that did not see it.
-      await this.webhooks.transaction((manager) =>
-        this.webhooks.failPending(manager, leased.subscription_id, 'The subscription is disabled.'),
-      );
-      return { outcome: 'skipped' };
+  async deliverDue(subscriptionId: string): Promise<DrainResult> {
+    const result: DrainResult = { sent: 0, succeeded: 0 };
+    for (;;) {
+      const leased = await this.webhooks.leaseDue(subscriptionId, BATCH, LEASE_SECONDS);
+      if (leased.length === 0) return result;
+      if (!leased[0].deliverable) {
+        // Disabled or deleted after these were created, in a transaction that did not see them.
+        await this.webhooks.transaction((manager) =>
+          this.webhooks.failPending(manager, subscriptionId, 'The subscription is disabled.'),
+        );
+        return result;
+      }
+      const refused = await targetProblem(leased[0].url, this.env.WEBHOOK_ALLOW_PRIVATE_TARGETS);
+      const attempts = await Promise.all(leased.map((d) => this.attempt(d, refused)));
+      await this.settle(subscriptionId, attempts);
+      result.sent += attempts.length;
+      result.succeeded += attempts.filter((a) => a.succeeded).length;
+      if (leased.length < BATCH) return result;
     }
+  }
+
+  private async attempt(leased: LeasedDelivery, refused: string | undefined): Promise<Attempt> {
     const attempt = leased.attempts + 1;
     const startedAt = new Date();
-    const sent = await this.send(leased, startedAt);
-    const durationMs = Date.now() - startedAt.getTime();
+    const sent: SendOutcome = refused
+      ? { statusCode: null, error: `url ${refused}`, responseExcerpt: null }
+      : await this.send(leased, startedAt);
+    const finishedAt = Date.now();
     const succeeded = sent.statusCode !== null && sent.statusCode >= 200 && sent.statusCode < 300;
     const delay = succeeded ? undefined : retryDelayMs(attempt, this.env.WEBHOOK_RETRY_SCALE);
-    const nextAttemptAt = delay === undefined ? null : new Date(Date.now() + delay);
-    const state = succeeded ? 'succeeded' : nextAttemptAt ? 'pending' : 'failed';
+    const nextAttemptAt = delay === undefined ? null : new Date(finishedAt + delay);
+    return {
+      deliveryId: leased.id,
+      attempt,
+      startedAt,
+      durationMs: finishedAt - startedAt.getTime(),
+      finishedAt,
+      ...sent,
+      succeeded,
+      state: succeeded ? 'succeeded' : nextAttemptAt ? 'pending' : 'failed',
+      nextAttemptAt,
+    };
+  }
 
-    const settled = await this.webhooks.transaction(async (manager) => {
-      const mine = await this.webhooks.settleAttempt(manager, leased.id, attempt, {
-        state,
-        statusCode: sent.statusCode,
-        error: sent.error,
-        nextAttemptAt,
+  /** Records a batch of attempts and what follows from them, in one transaction. */
+  private async settle(subscriptionId: string, attempts: Attempt[]): Promise<void> {
+    await this.webhooks.transaction(async (manager) => {
+      const mine = await this.webhooks.settleAttempts(
+        manager,
+        attempts.map((a) => ({ ...a, id: a.deliveryId })),
+      );
+      const settled = attempts.filter((a) => mine.has(a.deliveryId));
+      if (settled.length === 0) return;
+      await this.webhooks.insertAttempts(manager, settled);
+      // The run of failures, in the order the attempts ended: a success ends it.
+      const ordered = [...settled].sort((a, b) => a.finishedAt - b.finishedAt);
+      const lastSuccess = ordered.map((a) => a.succeeded).lastIndexOf(true);
+      const trailing = ordered.slice(lastSuccess + 1);
+      const run = await this.webhooks.recordRun(manager, subscriptionId, {
+        succeeded: lastSuccess >= 0,
+        failures: trailing.length,
+        firstFailureAt: trailing[0]?.startedAt ?? null,
       });
-      if (!mine) return false;
-      await this.webhooks.insertAttempt(manager, {
-        deliveryId: leased.id,
-        attempt,
-        startedAt,
-        durationMs,
-        ...sent,
-      });
-      if (succeeded) {
-        await this.webhooks.recordSuccess(manager, leased.subscription_id);
-        return true;
-      }
-      const run = await this.webhooks.recordFailure(manager, leased.subscription_id, startedAt);
+      const gone = settled.find((a) => a.statusCode === 410);
       const reason =
         run &&
         disableReason({
-          statusCode: sent.statusCode,
+          statusCode: gone ? 410 : (trailing[trailing.length - 1]?.statusCode ?? null),
           consecutiveFailures: run.consecutive_failures,
           failingSince: run.failing_since,
           now: new Date(),
           scale: this.env.WEBHOOK_RETRY_SCALE,
         });
       if (reason) {
-        this.logger.warn(`Webhook ${leased.subscription_id} disabled: ${reason}`);
-        await this.webhooks.disable(manager, leased.subscription_id, reason);
-        await this.webhooks.failPending(manager, leased.subscription_id, reason);
-      } else if (nextAttemptAt) {
-        await this.outbox.enqueueMany(manager, [
-          deliveryJob(leased.id, attempt + 1, nextAttemptAt),
-        ]);
+        this.logger.warn(`Webhook ${subscriptionId} disabled: ${reason}`);
+        await this.webhooks.disable(manager, subscriptionId, reason);
+        await this.webhooks.failPending(manager, subscriptionId, reason);
+        return;
       }
-      return true;
+      // Each retry wakes a drain at its own (jittered) instant; its id is its attempt's.
+      await this.outbox.enqueueMany(
+        manager,
+        settled
+          .filter((a) => a.state === 'pending' && a.nextAttemptAt)
+          .map((a) =>
+            drainJob(subscriptionId, a.nextAttemptAt!, `webhook-${a.deliveryId}-${a.attempt + 1}`),
+          ),
+      );
     });
-    if (!settled) return { outcome: 'skipped' };
-    return {
-      outcome: succeeded ? 'succeeded' : state === 'pending' ? 'retrying' : 'failed',
-      attempt,
-      statusCode: sent.statusCode,
-    };
   }
 
   /**
-   * Queues again the deliveries whose attempt is overdue and unclaimed: their job was lost with
-   * Redis's data. The job id changes only when the delivery was claimed since the last revival,
-   * so a slow queue is not flooded with copies of jobs that merely wait their turn.
+   * Queues a drain for every subscription with deliveries overdue and unclaimed: their jobs
+   * were lost with Redis's data. A drain that finds nothing due does nothing.
    */
-  async resumeOverdue(overdueSeconds: number): Promise<{ deliveries: number }> {
+  async resumeOverdue(overdueSeconds: number): Promise<{ subscriptions: number }> {
     return this.webhooks.transaction(async (manager) => {
-      const overdue = await this.webhooks.overdue(manager, overdueSeconds, RESUME_BATCH);
+      const subscriptions = await this.webhooks.overdueSubscriptions(manager, overdueSeconds);
       await this.outbox.enqueueMany(
         manager,
-        overdue.map((d) => ({
-          item: { name: 'deliver-webhook' as const, data: { deliveryId: d.id } },
-          jobId: `webhook-${d.id}-${d.attempts + 1}-resumed-${d.lease_until?.getTime() ?? 0}`,
-        })),
+        subscriptions.map((id) => drainJob(id)),
       );
-      return { deliveries: overdue.length };
+      return { subscriptions: subscriptions.length };
     });
   }
 
   private async send(leased: LeasedDelivery, at: Date): Promise<SendOutcome> {
-    const refused = await targetProblem(leased.url, this.env.WEBHOOK_ALLOW_PRIVATE_TARGETS);
-    if (refused) return { statusCode: null, error: `url ${refused}`, responseExcerpt: null };
     const { type, timestamp, data } = leased.payload;
     // PostgreSQL's jsonb reorders keys; the body keeps the documented order, the same each time.
     const body = JSON.stringify({ type, timestamp, data });

@@ -10,8 +10,8 @@ export class WebhooksProcessor implements QueueProcessor<'webhooks'> {
 
   process(job: QueueJob<'webhooks'>): Promise<unknown> {
     switch (job.name) {
-      case 'deliver-webhook':
-        return this.deliveries.deliver(job.data.deliveryId);
+      case 'deliver-webhooks':
+        return this.deliveries.deliverDue(job.data.subscriptionId);
       case 'resume-webhook-deliveries':
         return this.deliveries.resumeOverdue(job.data.overdueSeconds);
     }

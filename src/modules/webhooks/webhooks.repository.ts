@@ -61,6 +61,16 @@ export interface AttemptRow {
 }
 
 /** A delivery leased for one attempt, with where and how to send it. */
+/** One attempt's outcome, as the delivery records it. */
+export interface SettledAttempt {
+  id: string;
+  attempt: number;
+  state: DeliveryState;
+  statusCode: number | null;
+  error: string | null;
+  nextAttemptAt: Date | null;
+}
+
 export interface LeasedDelivery {
   id: string;
   subscription_id: string;
@@ -186,20 +196,22 @@ export class WebhooksRepository {
   /**
    * One delivery per message and active subscription that asked for its type, in one statement
    * however many messages an alert storm brings. A message already delivered to a subscription
-   * for the same alert is skipped. Returns the new deliveries' ids.
+   * for the same alert is skipped. Returns the new deliveries.
    */
-  async insertForSubscribers(manager: EntityManager, messages: NewMessage[]): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
+  insertForSubscribers(
+    manager: EntityManager,
+    messages: NewMessage[],
+  ): Promise<{ id: string; subscription_id: string }[]> {
+    return manager.query(
       `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, next_attempt_at)
        SELECT s.id, m.alert_id, m.type, m.payload, now()
          FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS m(type, alert_id, payload)
          JOIN webhook_subscriptions s ON m.type = ANY (s.events)
         WHERE s.active AND s.deleted_at IS NULL
        ON CONFLICT (subscription_id, alert_id, type) DO NOTHING
-       RETURNING id`,
+       RETURNING id, subscription_id`,
       [messages.map((m) => m.type), messages.map((m) => m.alertId), messages.map((m) => m.payload)],
     );
-    return rows.map((r) => r.id);
   }
 
   /** One delivery to one subscription, whatever events it asked for (the test message). */
@@ -249,92 +261,94 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims a due, pending delivery for one attempt until the lease ends, so two workers never
-   * send it at once and no connection is held while the receiver answers. Undefined when it is
-   * settled, leased by another worker, or not due yet (a stray duplicate job).
+   * Leases up to `limit` of a subscription's deliveries that are due, oldest first, so no other
+   * worker sends them meanwhile; no connection is held while they are sent.
    */
-  async lease(deliveryId: string, leaseSeconds: number): Promise<LeasedDelivery | undefined> {
-    const rows = await returning<LeasedDelivery>(
+  leaseDue(subscriptionId: string, limit: number, leaseSeconds: number): Promise<LeasedDelivery[]> {
+    return returning<LeasedDelivery>(
       this.dataSource,
-      `UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $2)
-         FROM webhook_subscriptions s
-        WHERE d.id = $1 AND s.id = d.subscription_id AND d.state = 'pending'
-          AND (d.lease_until IS NULL OR d.lease_until < now())
-          -- A second of slack for the clocks of BullMQ's delay and PostgreSQL.
-          AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now() + interval '1 second')
+      `UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $3)
+         FROM (SELECT id FROM webhook_deliveries
+                WHERE subscription_id = $1 AND state = 'pending'
+                  AND (lease_until IS NULL OR lease_until < now())
+                  -- A second of slack for the clocks of BullMQ's delay and PostgreSQL.
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 second')
+                ORDER BY next_attempt_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED) due,
+              webhook_subscriptions s
+        WHERE d.id = due.id AND s.id = d.subscription_id
        RETURNING d.id, d.subscription_id, d.payload, d.attempts, s.url, s.secret,
                  s.active AND s.deleted_at IS NULL AS deliverable`,
-      [deliveryId, leaseSeconds],
+      [subscriptionId, limit, leaseSeconds],
     );
-    return rows[0];
   }
 
-  async insertAttempt(manager: EntityManager, a: AttemptRecord): Promise<void> {
+  async insertAttempts(manager: EntityManager, attempts: AttemptRecord[]): Promise<void> {
+    if (attempts.length === 0) return;
     await manager.query(
       `INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])`,
       [
-        a.deliveryId,
-        a.attempt,
-        a.startedAt,
-        a.durationMs,
-        a.statusCode,
-        a.error,
-        a.responseExcerpt,
+        attempts.map((a) => a.deliveryId),
+        attempts.map((a) => a.attempt),
+        attempts.map((a) => a.startedAt),
+        attempts.map((a) => a.durationMs),
+        attempts.map((a) => a.statusCode),
+        attempts.map((a) => a.error),
+        attempts.map((a) => a.responseExcerpt),
       ],
     );
   }
 
   /**
-   * Settles attempt `attempt` of a delivery and ends its lease: succeeded, failed, or pending
-   * until `nextAttemptAt`. False when the delivery moved on without us (its subscription was
-   * disabled or deleted, or our lease ran out and another worker made the attempt).
+   * Settles one attempt of each delivery and ends its lease: succeeded, failed, or pending until
+   * its next attempt. Returns the ids settled: a delivery that moved on without us (its
+   * subscription was disabled or deleted, or our lease ran out and another worker made the
+   * attempt) is left alone.
    */
-  async settleAttempt(
-    manager: EntityManager,
-    id: string,
-    attempt: number,
-    outcome: {
-      state: DeliveryState;
-      statusCode: number | null;
-      error: string | null;
-      nextAttemptAt: Date | null;
-    },
-  ): Promise<boolean> {
-    const rows = await returning(
+  async settleAttempts(manager: EntityManager, settled: SettledAttempt[]): Promise<Set<string>> {
+    if (settled.length === 0) return new Set();
+    const rows = await returning<{ id: string }>(
       manager,
-      `UPDATE webhook_deliveries SET state = $3, attempts = $2, last_status = $4, last_error = $5,
-         next_attempt_at = $6, lease_until = NULL,
-         delivered_at = CASE WHEN $3 = 'succeeded' THEN now() END
-       WHERE id = $1 AND state = 'pending' AND attempts = $2 - 1 RETURNING id`,
-      [id, attempt, outcome.state, outcome.statusCode, outcome.error, outcome.nextAttemptAt],
+      `UPDATE webhook_deliveries d SET state = x.state, attempts = x.attempt, last_status = x.status,
+              last_error = x.error, next_attempt_at = x.next, lease_until = NULL,
+              delivered_at = CASE WHEN x.state = 'succeeded' THEN now() END
+         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::timestamptz[])
+              AS x(id, attempt, state, status, error, next)
+        WHERE d.id = x.id AND d.state = 'pending' AND d.attempts = x.attempt - 1
+        RETURNING d.id`,
+      [
+        settled.map((a) => a.id),
+        settled.map((a) => a.attempt),
+        settled.map((a) => a.state),
+        settled.map((a) => a.statusCode),
+        settled.map((a) => a.error),
+        settled.map((a) => a.nextAttemptAt),
+      ],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id));
   }
 
-  /** Ends a subscription's run of failures (a no-op write is skipped: successes are frequent). */
-  async recordSuccess(manager: EntityManager, subscriptionId: string): Promise<void> {
-    await manager.query(
-      `UPDATE webhook_subscriptions SET consecutive_failures = 0, failing_since = NULL
-        WHERE id = $1 AND (consecutive_failures <> 0 OR failing_since IS NOT NULL)`,
-      [subscriptionId],
-    );
-  }
-
-  /** Counts one more failure in the subscription's run; gives the run as it now stands. */
-  async recordFailure(
+  /**
+   * Brings a subscription's run of failures up to date after a batch of attempts: a success
+   * ends the run (the failures after it start a new one). Gives the run as it now stands;
+   * nothing when there is no run (a no-op write is skipped: successes are frequent).
+   */
+  async recordRun(
     manager: EntityManager,
     subscriptionId: string,
-    at: Date,
+    run: { succeeded: boolean; failures: number; firstFailureAt: Date | null },
   ): Promise<{ consecutive_failures: number; failing_since: Date } | undefined> {
     const rows = await returning<{ consecutive_failures: number; failing_since: Date }>(
       manager,
-      `UPDATE webhook_subscriptions
-          SET consecutive_failures = consecutive_failures + 1, failing_since = coalesce(failing_since, $2)
-        WHERE id = $1 RETURNING consecutive_failures, failing_since`,
-      [subscriptionId, at],
+      `UPDATE webhook_subscriptions SET
+              consecutive_failures = CASE WHEN $2 THEN $3 ELSE consecutive_failures + $3 END,
+              failing_since = CASE WHEN $3 = 0 THEN NULL WHEN $2 THEN $4
+                                   ELSE coalesce(failing_since, $4) END
+        WHERE id = $1 AND NOT ($3 = 0 AND consecutive_failures = 0 AND failing_since IS NULL)
+        RETURNING consecutive_failures, failing_since`,
+      [subscriptionId, run.succeeded, run.failures, run.firstFailureAt],
     );
-    return rows[0];
+    return rows.find((r) => r.consecutive_failures > 0);
   }
 
   /**
@@ -361,21 +375,16 @@ export class WebhooksRepository {
   }
 
   /**
-   * Pending deliveries whose attempt is more than `overdueSeconds` late and not leased: their
-   * job was lost (Redis lost its data, say). The lease end is returned so the job id of each
-   * revival is new exactly when the delivery was claimed again since.
+   * Subscriptions with pending deliveries more than `overdueSeconds` late and not leased: their
+   * jobs were lost (Redis lost its data, say).
    */
-  overdue(
-    manager: EntityManager,
-    overdueSeconds: number,
-    limit: number,
-  ): Promise<{ id: string; attempts: number; lease_until: Date | null }[]> {
-    return manager.query(
-      `SELECT id, attempts, lease_until FROM webhook_deliveries
+  async overdueSubscriptions(manager: EntityManager, overdueSeconds: number): Promise<string[]> {
+    const rows: { subscription_id: string }[] = await manager.query(
+      `SELECT DISTINCT subscription_id FROM webhook_deliveries
         WHERE state = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
-          AND (lease_until IS NULL OR lease_until < now())
-        ORDER BY next_attempt_at LIMIT $2`,
-      [overdueSeconds, limit],
+          AND (lease_until IS NULL OR lease_until < now())`,
+      [overdueSeconds],
     );
+    return rows.map((r) => r.subscription_id);
   }
 }

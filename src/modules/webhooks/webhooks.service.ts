@@ -7,7 +7,7 @@ import { OutboxService } from '../../common/queue/outbox.service';
 import { Env } from '../../config/env';
 import type { Principal } from '../auth/principal';
 import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
-import { deliveryJob } from './webhook-delivery.service';
+import { drainJob } from './webhook-delivery.service';
 import { generateSecret } from './webhook-signature';
 import { targetProblem } from './webhook-target';
 import { type DeliveryState, WEBHOOK_TEST_EVENT } from './webhook-vocabulary';
@@ -56,10 +56,11 @@ export class WebhooksService {
    */
   async publish(manager: EntityManager, messages: WebhookMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const ids = await this.webhooks.insertForSubscribers(manager, messages.map(frozen));
+    const created = await this.webhooks.insertForSubscribers(manager, messages.map(frozen));
+    // One drain per subscription sends the lot, however many messages.
     await this.outbox.enqueueMany(
       manager,
-      ids.map((id) => deliveryJob(id, 1)),
+      [...new Set(created.map((d) => d.subscription_id))].map((id) => drainJob(id)),
     );
   }
 
@@ -163,7 +164,7 @@ export class WebhooksService {
           data: { subscriptionId: id, message: 'Lifeline test' },
         }),
       );
-      await this.outbox.enqueueMany(manager, [deliveryJob(delivery.id, 1)]);
+      await this.outbox.enqueueMany(manager, [drainJob(id)]);
       return delivery;
     });
   }
