@@ -51,7 +51,7 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
   'shipment-events': 8,
   sla: 4,
   // Each job sends up to 100 messages at once.
-  webhooks: 4,
+  webhooks: 8,
 };
 
 /** A job as the outbox stores it and as enqueue() takes it. */

@@ -64,7 +64,7 @@ export function deliveryAgent(allowPrivate: boolean): Agent {
       }
     });
   };
-  return new Agent({ connect: { lookup: guarded }, connections: 32 });
+  return new Agent({ connect: { lookup: guarded }, connections: 128 });
 }
 
 /**
