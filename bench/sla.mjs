@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -65,12 +66,17 @@ function machineCpu() {
 const received = []; // { at, causeAt, raisedAt }, first receipt of each message only
 const seen = new Set();
 let duplicates = 0;
+const baselineReceived = []; // { at, causeAt } of the baseline's plain POSTs
 const receiver = createHttpServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const at = Date.now();
     res.writeHead(204).end();
+    if (req.url === '/baseline') {
+      const { causeAt } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return void baselineReceived.push({ at, causeAt });
+    }
     const id = req.headers['webhook-id'];
     if (seen.has(id)) return void duplicates++;
     seen.add(id);
@@ -109,6 +115,67 @@ async function startApp(port, key) {
   throw new Error('app did not start');
 }
 
+/**
+ * The baseline, on the same services in the same run: the plainest design, one BullMQ delayed
+ * job per deadline whose worker inserts one row and POSTs one unsigned message. Lifeline adds
+ * to it the clock logic, exactly-once guarantees, signing, retries and the attempt log.
+ */
+async function baseline(n, spreadS, receiverPort) {
+  const redis = () => new Redis(REDIS, { maxRetriesPerRequest: null });
+  const queue = new Queue('baseline', { connection: redis(), prefix: run });
+  const pool = new pg.Pool({ connectionString: `${PG}/${appDb}`, max: 20 });
+  const post = new Pool(`http://127.0.0.1:${receiverPort}`, { connections: 128 });
+  await pool.query(
+    `CREATE TABLE bench_baseline (id int PRIMARY KEY, due timestamptz NOT NULL,
+       stored timestamptz NOT NULL DEFAULT clock_timestamp())`,
+  );
+  const start = Date.now() + 5_000 + n / 20; // adding the jobs takes about 1 s per 20,000
+  const jobs = Array.from({ length: n }, (_, i) => ({
+    id: i,
+    due: start + (i * spreadS * 1000) / n,
+  }));
+  for (let i = 0; i < n; i += 5_000) {
+    await queue.addBulk(
+      jobs.slice(i, i + 5_000).map((j) => ({
+        name: 'due',
+        data: j,
+        opts: { delay: Math.max(0, j.due - Date.now()), removeOnComplete: true },
+      })),
+    );
+  }
+  const worker = new Worker(
+    'baseline',
+    async ({ data }) => {
+      await pool.query(
+        `INSERT INTO bench_baseline (id, due) VALUES ($1, to_timestamp($2 / 1000.0))`,
+        [data.id, data.due],
+      );
+      const res = await post.request({
+        method: 'POST',
+        path: '/baseline',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: data.id, causeAt: data.due }),
+      });
+      await res.body.dump();
+    },
+    { connection: redis(), prefix: run, concurrency: 64 },
+  );
+  const lastDue = start + spreadS * 1000;
+  while (baselineReceived.length < n && Date.now() < lastDue + GRACE_MS) await sleep(500);
+  await worker.close();
+  await queue.close();
+  await post.close();
+  const stored = (
+    await pool.query(
+      `SELECT extract(epoch FROM stored - due)::float8 * 1000 AS ms FROM bench_baseline ORDER BY 1`,
+    )
+  ).rows.map((r) => r.ms);
+  await pool.query(`DROP TABLE bench_baseline`);
+  await pool.end();
+  const got = baselineReceived.map((r) => r.at - r.causeAt).sort((x, y) => x - y);
+  return { stored, received: got };
+}
+
 const admin = new pg.Client({ connectionString: `${PG}/postgres` });
 await admin.connect();
 let app;
@@ -121,6 +188,15 @@ try {
   );
   await admin.query(`CREATE DATABASE "${appDb}"`);
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const base = await baseline(CLOCKS, SPREAD_S, receiver.address().port);
+  const baseRow = (label, xs) =>
+    `${label.padEnd(34)} ${String(xs.length).padStart(7)} of ${CLOCKS}   p50 ${ms(pct(xs, 50)).padStart(8)}` +
+    `   p95 ${ms(pct(xs, 95)).padStart(8)}   p99 ${ms(pct(xs, 99)).padStart(8)}   max ${ms(xs.at(-1)).padStart(8)}`;
+  console.log(
+    'baseline: one BullMQ delayed job per deadline, its worker inserting a row and POSTing a message',
+  );
+  console.log(baseRow('  deadline -> row stored', base.stored));
+  console.log(baseRow('  deadline -> POST received', base.received));
   const port = await freePort();
   const key = randomBytes(24).toString('hex');
   app = await startApp(port, key);
@@ -351,6 +427,12 @@ try {
     `bench clocks with other than 1 breach alert: ${perClock.off} of ${perClock.clocks}; ` +
       `duplicate webhook deliveries (same webhook-id): ${duplicates}`,
   );
+  if (a.n > 0 && late.length > 0 && base.stored.length > 0 && base.received.length > 0) {
+    console.log(
+      `p99 against the baseline: alert stored ${(a.p[2] / pct(base.stored, 99)).toFixed(1)}x, ` +
+        `webhook received ${(pct(late, 99) / pct(base.received, 99)).toFixed(1)}x`,
+    );
+  }
   console.log(
     `app RSS: peak ${peakRss.toFixed(0)} MiB while alerts fired, ${endRss.toFixed(0)} MiB at the end; ` +
       `CPU over the ${SPREAD_S} s of deadlines: app ${(100 * (cpuWindow?.app ?? NaN)).toFixed(0)} % of one core, ` +
