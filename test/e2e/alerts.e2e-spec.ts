@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { AlertsService } from '../../src/modules/alerts/alerts.service';
+import { Receiver } from '../helpers/webhook-receiver';
 import { bearer, bootApp, eventually, type TestApp } from '../helpers/app';
 import {
   makeApprovedRequest,
@@ -228,6 +229,46 @@ describe('alerts', () => {
     expect(
       (await alertsOf(`shipmentId=${late.shipment.id}&kind=eta_overdue`))[0].resolution,
     ).toMatch(/^estimated arrival moved to /);
+  });
+
+  it('tells webhook subscribers when an alert is raised and when it is resolved', async () => {
+    const receiver = new Receiver();
+    await receiver.start();
+    const url = receiver.url();
+    const subscription = await t.http
+      .post('/api/v1/webhooks')
+      .set(bearer(t.adminKey))
+      .send({ url, events: ['alert.shipment_exception', 'alert.resolved'] })
+      .then((r) => ok(r));
+    try {
+      const { shipment } = await shipmentOf();
+      await event(shipment.id, { status: 'dispatched', occurredAt: ago(30 * MINUTE) });
+      await event(shipment.id, { status: 'exception', occurredAt: ago(20 * MINUTE) });
+      await event(shipment.id, { status: 'in_transit', occurredAt: ago(10 * MINUTE) });
+      const [alert] = await alertsOf(`shipmentId=${shipment.id}`);
+
+      const bodies = await eventually(
+        async () => {
+          const mine = receiver
+            .at(url)
+            .map((r) => JSON.parse(r.body))
+            .filter((b) => b.data.id === alert.id);
+          return mine.length === 2 ? mine : undefined;
+        },
+        10_000,
+        'both messages',
+      );
+      expect(bodies.map((b) => [b.type, b.data.state]).sort()).toEqual([
+        ['alert.resolved', 'resolved'],
+        ['alert.shipment_exception', 'open'],
+      ]);
+      const resolved = bodies.find((b) => b.type === 'alert.resolved');
+      expect(resolved.data.resolution).toBe('shipment left exception');
+      expect(resolved.timestamp).toBe(resolved.data.resolvedAt);
+    } finally {
+      await t.http.delete(`/api/v1/webhooks/${subscription.id}`).set(bearer(t.adminKey));
+      await receiver.stop();
+    }
   });
 
   it("shows a carrier only its own carrier's alerts", async () => {

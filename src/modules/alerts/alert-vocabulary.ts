@@ -14,6 +14,9 @@ export type AlertState = (typeof ALERT_STATES)[number];
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
-/** Webhook event types: one per alert kind (`alert.sla_breach`). */
-export const ALERT_EVENT_TYPES = ALERT_KINDS.map((kind) => `alert.${kind}` as const);
+/** Webhook event types: one per alert kind raised (`alert.sla_breach`), and any resolved. */
+export const ALERT_EVENT_TYPES = [
+  ...ALERT_KINDS.map((kind) => `alert.${kind}` as const),
+  'alert.resolved' as const,
+];
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];

@@ -48,8 +48,29 @@ export class AlertsService {
     return raised;
   }
 
-  resolve(manager: EntityManager, scope: ResolveScope, resolution: string): Promise<AlertRow[]> {
-    return this.alerts.resolve(manager, scope, resolution, this.clock.now());
+  /** Resolves the open alerts in scope, and tells `alert.resolved` subscribers. */
+  async resolve(
+    manager: EntityManager,
+    scope: ResolveScope,
+    resolution: string,
+  ): Promise<AlertRow[]> {
+    return this.resolved(
+      manager,
+      await this.alerts.resolve(manager, scope, resolution, this.clock.now()),
+    );
+  }
+
+  private async resolved(manager: EntityManager, rows: AlertRow[]): Promise<AlertRow[]> {
+    await this.webhooks.publish(
+      manager,
+      rows.map((row) => ({
+        type: 'alert.resolved',
+        alertId: row.id,
+        timestamp: row.resolved_at!,
+        data: mapAlert(row),
+      })),
+    );
+    return rows;
   }
 
   /**
@@ -74,8 +95,8 @@ export class AlertsService {
       raised += rows.length;
       if (stale.length < SWEEP_BATCH && overdue.length < SWEEP_BATCH) break;
     }
-    const resolved = await this.alerts.transaction((manager) =>
-      this.alerts.resolveSweptCauses(manager, now),
+    const resolved = await this.alerts.transaction(async (manager) =>
+      this.resolved(manager, await this.alerts.resolveSweptCauses(manager, now)),
     );
     return { raised, resolved: resolved.length };
   }
