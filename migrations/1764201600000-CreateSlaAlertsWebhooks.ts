@@ -169,7 +169,8 @@ export class CreateSlaAlertsWebhooks1764201600000 implements MigrationInterface 
         subscription_id uuid NOT NULL REFERENCES webhook_subscriptions (id),
         alert_id uuid REFERENCES alerts (id),
         type text NOT NULL,
-        payload jsonb NOT NULL,
+        -- The exact JSON body every attempt sends (text: jsonb would reorder and re-encode it).
+        payload text NOT NULL,
         state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'succeeded', 'failed')),
         attempts int NOT NULL DEFAULT 0,
         next_attempt_at timestamptz,

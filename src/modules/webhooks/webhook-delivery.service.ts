@@ -166,9 +166,7 @@ export class WebhookDeliveryService implements OnModuleDestroy {
   }
 
   private async send(leased: LeasedDelivery, at: Date): Promise<SendOutcome> {
-    const { type, timestamp, data } = leased.payload;
-    // PostgreSQL's jsonb reorders keys; the body keeps the documented order, the same each time.
-    const body = JSON.stringify({ type, timestamp, data });
+    const body = leased.payload;
     const headers = signatureHeaders(leased.secret, messageId(leased.id), at, body);
     return postMessage(leased.url, headers, body, this.agent);
   }

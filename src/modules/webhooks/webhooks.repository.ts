@@ -74,7 +74,8 @@ export interface SettledAttempt {
 export interface LeasedDelivery {
   id: string;
   subscription_id: string;
-  payload: DeliveryRow['payload'];
+  /** The body to send, exactly as frozen. */
+  payload: string;
   /** Attempts made before this one. */
   attempts: number;
   url: string;
@@ -95,7 +96,7 @@ export interface AttemptRecord {
 
 const SUBSCRIPTION_COLUMNS = `id, url, events, secret, description, active, disabled_at, disabled_reason,
   consecutive_failures, failing_since, version, created_at, created_by, updated_at, updated_by`;
-const DELIVERY_COLUMNS = `id, subscription_id, alert_id, type, payload, state, attempts, next_attempt_at,
+const DELIVERY_COLUMNS = `id, subscription_id, alert_id, type, payload::json AS payload, state, attempts, next_attempt_at,
   last_status, last_error, created_at, delivered_at`;
 
 @Injectable()
@@ -205,7 +206,7 @@ export class WebhooksRepository {
     return manager.query(
       `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, next_attempt_at)
        SELECT s.id, m.alert_id, m.type, m.payload, now()
-         FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS m(type, alert_id, payload)
+         FROM unnest($1::text[], $2::uuid[], $3::text[]) AS m(type, alert_id, payload)
          JOIN webhook_subscriptions s ON m.type = ANY (s.events)
         WHERE s.active AND s.deleted_at IS NULL
        ON CONFLICT (subscription_id, alert_id, type) DO NOTHING
