@@ -3,11 +3,11 @@
 // Prints: pgbench simple-update TPS at 8 clients; single-event POST throughput and p50/p99
 // latency at 32 connections; the batch path's events per second applied end to end.
 // Needs PostgreSQL and Redis on their defaults and pgbench on the PATH. Asserts nothing.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { freePort, startLifeline } from './lib.mjs';
 
 const SECONDS = Number(process.argv[2] ?? 15);
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -40,41 +40,19 @@ function pgbench() {
   return Number(/tps = ([\d.]+)/.exec(out)[1]);
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function startApp(port, key) {
+function startApp(port, key) {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/benchprof'] : [];
-  const child = spawn(process.execPath, [...profile, 'dist/main.js'], {
-    env: {
-      ...process.env,
+  return startLifeline(
+    port,
+    {
       DATABASE_URL: process.env.BENCH_APP_SOCKET
         ? `postgres://postgres@localhost/${appDb}?host=${process.env.BENCH_APP_SOCKET}`
         : `${PG}/${appDb}`,
       QUEUE_PREFIX: run,
-      PORT: String(port),
-      HOST: '127.0.0.1',
       ADMIN_API_KEY: key,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      LOG_LEVEL: 'warn',
-      DB_POOL_SIZE: '20',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 300; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('app did not start');
+    profile,
+  );
 }
 
 /** Shipments spread over requests of 10 (a realistic fan-out), written straight to the tables. */

@@ -4,15 +4,14 @@
 // Prints p50/p95/p99/max of deadline -> alert stored (from PostgreSQL) and deadline -> webhook
 // received (at a receiver in this process), beside the goals (p99 under 1 s and under 2 s).
 // Needs PostgreSQL and Redis on their defaults. Asserts nothing.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { freePort, startLifeline } from './lib.mjs';
 
 const CLOCKS = Number(process.argv[2] ?? 100_000);
 const SPREAD_S = Number(process.argv[3] ?? 60);
@@ -30,14 +29,6 @@ const appDb = `${run}_app`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const ms = (x) => `${Math.round(x)} ms`;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** Resident memory (MiB) and CPU seconds used so far by one process, from /proc. */
 function usage(pid) {
@@ -86,33 +77,14 @@ const receiver = createHttpServer((req, res) => {
   });
 });
 
-async function startApp(port, key) {
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: `${PG}/${appDb}`,
-      REDIS_URL: REDIS,
-      QUEUE_PREFIX: run,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ADMIN_API_KEY: key,
-      // The admin key is rate-limited like any other: allow the maximum.
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-      LOG_LEVEL: 'warn',
-      DB_POOL_SIZE: '20',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function startApp(port, key) {
+  return startLifeline(port, {
+    DATABASE_URL: `${PG}/${appDb}`,
+    REDIS_URL: REDIS,
+    QUEUE_PREFIX: run,
+    ADMIN_API_KEY: key,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   });
-  for (let i = 0; i < 300; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return child;
-    await sleep(100);
-  }
-  throw new Error('app did not start');
 }
 
 /**

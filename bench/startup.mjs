@@ -4,19 +4,11 @@
 //   node bench/startup.mjs [runs=5]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { freePort } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const IDLE_MS = 5_000;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 const rssMiB = (pid) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')

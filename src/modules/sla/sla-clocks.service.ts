@@ -303,11 +303,6 @@ export class SlaClocksService {
           }
         }
         await this.clocks.markFired(manager, fired);
-        // A warning raised leaves the breach owed: wake up for it too.
-        await this.scheduleWakeups(
-          manager,
-          fired.flatMap((c) => (c.nextAlertAt ? [c.nextAlertAt] : [])),
-        );
         await this.alerts.resolve(
           manager,
           { clockIds: breached, kinds: ['sla_warning'] },
@@ -315,9 +310,11 @@ export class SlaClocksService {
         );
         const rows = await this.alerts.raise(manager, alerts);
         const skipped = due.length < FIRE_BATCH && (await this.clocks.anyDue(manager, now));
-        if (skipped) {
-          await this.scheduleWakeups(manager, [new Date(now.getTime() + RETRY_SKIPPED_MS)]);
-        }
+        // A warning raised leaves the breach owed: wake up for it too, and soon for the skipped.
+        await this.scheduleWakeups(manager, [
+          ...fired.flatMap((c) => (c.nextAlertAt ? [c.nextAlertAt] : [])),
+          ...(skipped ? [new Date(now.getTime() + RETRY_SKIPPED_MS)] : []),
+        ]);
         return { locked: due.length, count: rows.length, skipped };
       });
       raised += count;
