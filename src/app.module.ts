@@ -24,6 +24,7 @@ import { ShipmentsModule } from './modules/shipments/shipments.module';
 import { AlertsModule } from './modules/alerts/alerts.module';
 import { SlaModule } from './modules/sla/sla.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { ReportsModule } from './modules/reports/reports.module';
 
 @Module({})
 class ConfigModule {
@@ -96,6 +97,7 @@ export class AppModule {
         SlaModule,
         AlertsModule,
         WebhooksModule,
+        ReportsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -4,7 +4,13 @@ import type { Job } from 'bullmq';
  * Every queue, every job and its payload, in one place. Adding a job means adding its payload
  * here and its queue to JOB_QUEUE; forgetting either fails to compile.
  */
-export const QUEUE_NAMES = ['maintenance', 'shipment-events', 'sla', 'webhooks'] as const;
+export const QUEUE_NAMES = [
+  'maintenance',
+  'shipment-events',
+  'sla',
+  'webhooks',
+  'reports',
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -28,6 +34,8 @@ export interface JobPayloads {
   'deliver-webhooks': { subscriptionId: string };
   /** Queues again the webhook messages whose attempt is overdue (jobs lost with Redis's data). */
   'resume-webhook-deliveries': { overdueSeconds: number };
+  /** Turns the requests and shipments changed since the last run into report facts and cells. */
+  'refresh-report-rollups': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -43,6 +51,7 @@ export const JOB_QUEUE = {
   'sweep-shipment-alerts': 'sla',
   'deliver-webhooks': 'webhooks',
   'resume-webhook-deliveries': 'webhooks',
+  'refresh-report-rollups': 'reports',
 } as const satisfies Record<JobName, QueueName>;
 
 /** Jobs each worker runs at once, per queue: webhook deliveries wait on other people's servers. */
@@ -52,6 +61,8 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
   sla: 4,
   // Each job sends up to 100 messages at once.
   webhooks: 8,
+  // One refresh at a time does all the work (a lock in PostgreSQL makes others no-ops anyway).
+  reports: 1,
 };
 
 /** A job as the outbox stores it and as enqueue() takes it. */
@@ -97,6 +108,11 @@ export const JOB_SCHEDULES: { id: string; everyMs: number; item: JobItem }[] = [
     id: 'resume-webhook-deliveries-every-minute',
     everyMs: 60 * 1000,
     item: { name: 'resume-webhook-deliveries', data: { overdueSeconds: 60 } },
+  },
+  {
+    id: 'refresh-report-rollups',
+    everyMs: 1000,
+    item: { name: 'refresh-report-rollups', data: {} },
   },
 ];
 

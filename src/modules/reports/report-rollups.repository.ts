@@ -1,0 +1,320 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../common/db/returning';
+import { openClockStateSql } from '../sla/sla-clocks.repository';
+import type { CellRow, FactRow } from './report-store';
+import type { ReportMetric } from './report-vocabulary';
+
+/** The most urgent priority first, as SLA policies match a shipment's priority. */
+const URGENCY = `array_position(ARRAY['stat', 'asap', 'urgent', 'routine'], r.priority)`;
+/** Milliseconds between two instants, as float8 (exact for the microseconds PostgreSQL keeps). */
+const MS_BETWEEN = (from: string, to: string) =>
+  `(extract(epoch FROM ${to} - ${from}) * 1000)::float8`;
+
+const FACT_COLUMNS = `subject_type, subject_id, metric, started_at, duration_ms, within_sla, country,
+  carrier_id, priority, mode, categories`;
+const UPSERT_FACTS = `
+  INSERT INTO report_facts AS f (${FACT_COLUMNS})
+  SELECT ${FACT_COLUMNS} FROM computed
+  ON CONFLICT (subject_id, metric) DO UPDATE SET
+    started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms,
+    within_sla = EXCLUDED.within_sla, country = EXCLUDED.country,
+    carrier_id = EXCLUDED.carrier_id, priority = EXCLUDED.priority, mode = EXCLUDED.mode,
+    categories = EXCLUDED.categories, tx_id = pg_current_xact_id()
+  WHERE (f.started_at, f.duration_ms, f.within_sla, f.country, f.carrier_id, f.priority, f.mode,
+         f.categories)
+    IS DISTINCT FROM (EXCLUDED.started_at, EXCLUDED.duration_ms, EXCLUDED.within_sla,
+         EXCLUDED.country, EXCLUDED.carrier_id, EXCLUDED.priority, EXCLUDED.mode,
+         EXCLUDED.categories)`;
+
+export interface OpenClockCount {
+  metric: ReportMetric;
+  state: 'running' | 'at_risk' | 'breaching' | 'paused';
+  bucket: number;
+  count: number;
+}
+
+@Injectable()
+export class ReportRollupsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes up to `limit` changed subjects off `report_dirty` and rewrites their facts and
+   * coverage cells, in one transaction that only one process runs at a time. Returns how many
+   * dirty rows it took (0: none, or another process holds the lock).
+   */
+  refreshDirty(limit: number): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }]: { locked: boolean }[] = await manager.query(
+        `SELECT pg_try_advisory_xact_lock(hashtext('report-rollups')) AS locked`,
+      );
+      if (!locked) return 0;
+      const taken = await returning<{ subject_type: 'request' | 'shipment'; subject_id: string }>(
+        manager,
+        `DELETE FROM report_dirty
+          WHERE id IN (SELECT id FROM report_dirty ORDER BY id LIMIT $1)
+          RETURNING subject_type, subject_id`,
+        [limit],
+      );
+      const requests = [
+        ...new Set(taken.filter((t) => t.subject_type === 'request').map((t) => t.subject_id)),
+      ];
+      const shipments = [
+        ...new Set(taken.filter((t) => t.subject_type === 'shipment').map((t) => t.subject_id)),
+      ];
+      if (requests.length > 0) {
+        await this.writeRequestFacts(manager, requests);
+        await this.writeCoverageCells(manager, requests);
+      }
+      if (shipments.length > 0) await this.writeShipmentFacts(manager, shipments);
+      return taken.length;
+    });
+  }
+
+  async pendingCount(): Promise<number> {
+    const [{ n }]: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM report_dirty`,
+    );
+    return Number(n);
+  }
+
+  /**
+   * A request's two intervals from receipt: to its first dispatch and to its delivery. Carrier
+   * and mode are those of its earliest-dispatched shipment; categories those of its lines.
+   */
+  private writeRequestFacts(manager: EntityManager, ids: string[]): Promise<unknown> {
+    return manager.query(
+      `WITH r AS (
+         SELECT id, received_at, first_dispatch_at, delivered_at, recipient_country, priority
+           FROM requests WHERE id = ANY($1::uuid[])),
+       cats AS (
+         SELECT rl.request_id, array_agg(DISTINCT i.category ORDER BY i.category) AS categories
+           FROM request_lines rl JOIN items i ON i.id = rl.item_id
+          WHERE rl.request_id = ANY($1::uuid[]) GROUP BY rl.request_id),
+       first_shipment AS (
+         SELECT DISTINCT ON (o.request_id) o.request_id, s.carrier_id, s.mode
+           FROM orders o
+           JOIN order_lines ol ON ol.order_id = o.id
+           JOIN shipment_items si ON si.order_line_id = ol.id
+           JOIN shipments s ON s.id = si.shipment_id
+          WHERE o.request_id = ANY($1::uuid[]) AND s.dispatched_at IS NOT NULL
+          ORDER BY o.request_id, s.dispatched_at, s.id),
+       computed AS (
+         SELECT 'request' AS subject_type, r.id AS subject_id, m.metric,
+                r.received_at AS started_at,
+                ${MS_BETWEEN('r.received_at', 'm.ended_at')} AS duration_ms,
+                CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
+                r.recipient_country AS country, fs.carrier_id, r.priority, fs.mode,
+                coalesce(cats.categories, '{}') AS categories
+           FROM r
+           CROSS JOIN LATERAL (VALUES ('request_to_first_dispatch', r.first_dispatch_at),
+                                      ('request_to_delivery', r.delivered_at)) m(metric, ended_at)
+           LEFT JOIN cats ON cats.request_id = r.id
+           LEFT JOIN first_shipment fs ON fs.request_id = r.id
+           LEFT JOIN sla_clocks c ON c.subject_id = r.id AND c.metric = m.metric)
+       ${UPSERT_FACTS}`,
+      [ids],
+    );
+  }
+
+  /**
+   * A shipment's interval from dispatch to delivery, in the country it goes to, at the most
+   * urgent priority among the requests it carries, in every category of its goods.
+   */
+  private writeShipmentFacts(manager: EntityManager, ids: string[]): Promise<unknown> {
+    return manager.query(
+      `WITH carried AS (
+         SELECT si.shipment_id,
+                array_agg(DISTINCT i.category ORDER BY i.category) AS categories,
+                (array_agg(r.priority ORDER BY ${URGENCY}))[1] AS priority,
+                min(r.recipient_country) AS country
+           FROM shipment_items si
+           JOIN order_lines ol ON ol.id = si.order_line_id
+           JOIN request_lines rl ON rl.id = ol.request_line_id
+           JOIN items i ON i.id = rl.item_id
+           JOIN requests r ON r.id = rl.request_id
+          WHERE si.shipment_id = ANY($1::uuid[]) GROUP BY si.shipment_id),
+       computed AS (
+         SELECT 'shipment' AS subject_type, s.id AS subject_id,
+                'dispatch_to_delivery' AS metric, s.dispatched_at AS started_at,
+                ${MS_BETWEEN('s.dispatched_at', 's.delivered_at')} AS duration_ms,
+                CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
+                coalesce(s.destination_country, carried.country) AS country, s.carrier_id,
+                carried.priority, s.mode, coalesce(carried.categories, '{}') AS categories
+           FROM shipments s
+           LEFT JOIN carried ON carried.shipment_id = s.id
+           LEFT JOIN sla_clocks c ON c.subject_id = s.id AND c.metric = 'dispatch_to_delivery'
+          WHERE s.id = ANY($1::uuid[]))
+       ${UPSERT_FACTS}`,
+      [ids],
+    );
+  }
+
+  /**
+   * Recomputes the cells (UTC day of receipt, country, item) these requests fall in, from every
+   * request in them; rejected and cancelled requests count for nothing.
+   */
+  private writeCoverageCells(manager: EntityManager, ids: string[]): Promise<unknown> {
+    return manager.query(
+      `WITH cells AS (
+         SELECT DISTINCT (r.received_at AT TIME ZONE 'UTC')::date AS day,
+                r.recipient_country AS country, rl.item_id
+           FROM requests r JOIN request_lines rl ON rl.request_id = r.id
+          WHERE r.id = ANY($1::uuid[])),
+       sums AS (
+         SELECT c.day, c.country, c.item_id,
+                count(DISTINCT r.id) FILTER (WHERE r.status NOT IN ('rejected', 'cancelled'))
+                  AS requests,
+                coalesce(sum(rl.quantity) FILTER (WHERE r.status NOT IN ('rejected', 'cancelled')), 0)
+                  AS requested,
+                coalesce(sum(rl.dispatched), 0) AS dispatched,
+                coalesce(sum(rl.delivered), 0) AS delivered
+           FROM cells c
+           JOIN requests r ON r.recipient_country = c.country
+                          AND r.received_at >= c.day::timestamp AT TIME ZONE 'UTC'
+                          AND r.received_at < (c.day + 1)::timestamp AT TIME ZONE 'UTC'
+           JOIN request_lines rl ON rl.request_id = r.id AND rl.item_id = c.item_id
+          GROUP BY c.day, c.country, c.item_id)
+       INSERT INTO coverage_cells AS cc (day, country, item_id, requests, requested, dispatched,
+                                         delivered)
+       SELECT day, country, item_id, requests, requested, dispatched, delivered FROM sums
+       ON CONFLICT (day, country, item_id) DO UPDATE SET
+         requests = EXCLUDED.requests, requested = EXCLUDED.requested,
+         dispatched = EXCLUDED.dispatched, delivered = EXCLUDED.delivered,
+         tx_id = pg_current_xact_id()
+       WHERE (cc.requests, cc.requested, cc.dispatched, cc.delivered)
+         IS DISTINCT FROM (EXCLUDED.requests, EXCLUDED.requested, EXCLUDED.dispatched,
+                           EXCLUDED.delivered)`,
+      [ids],
+    );
+  }
+
+  async maxIds(): Promise<{ facts: number; cells: number }> {
+    const [row]: { facts: number | null; cells: number | null }[] = await this.dataSource.query(
+      `SELECT (SELECT max(id)::int FROM report_facts) AS facts,
+              (SELECT max(id)::int FROM coverage_cells) AS cells`,
+    );
+    return { facts: row.facts ?? 0, cells: row.cells ?? 0 };
+  }
+
+  /** The oldest transaction still running: rows of older transactions are all visible now. */
+  async horizon(): Promise<string> {
+    const [{ xmin }]: { xmin: string }[] = await this.dataSource.query(
+      `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`,
+    );
+    return xmin;
+  }
+
+  /** Facts written by transactions from `sinceTx` on, with ids above `afterId`, in id order. */
+  async factsSince(sinceTx: string, afterId: number, limit: number): Promise<FactRow[]> {
+    const rows: {
+      id: number;
+      metric: ReportMetric;
+      started_ms: number | null;
+      duration_ms: number | null;
+      within_sla: boolean | null;
+      country: string | null;
+      carrier_id: string | null;
+      priority: string | null;
+      mode: string | null;
+      categories: string[];
+    }[] = await this.dataSource.query(
+      `SELECT id::int, metric, (extract(epoch FROM started_at) * 1000)::float8 AS started_ms,
+              duration_ms, within_sla, country, carrier_id, priority, mode, categories
+         FROM report_facts WHERE tx_id >= $1::xid8 AND id > $2 ORDER BY id LIMIT $3`,
+      [sinceTx, afterId, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      metric: r.metric,
+      startedMs: r.started_ms,
+      durationMs: r.duration_ms,
+      withinSla: r.within_sla,
+      country: r.country,
+      carrierId: r.carrier_id,
+      priority: r.priority,
+      mode: r.mode,
+      categories: r.categories,
+    }));
+  }
+
+  async cellsSince(sinceTx: string, afterId: number, limit: number): Promise<CellRow[]> {
+    const rows: {
+      id: number;
+      day: number;
+      country: string;
+      item_id: string;
+      requested: string;
+      dispatched: string;
+      delivered: string;
+    }[] = await this.dataSource.query(
+      `SELECT id::int, (day - DATE '1970-01-01') AS day, country, item_id, requested, dispatched,
+              delivered
+         FROM coverage_cells WHERE tx_id >= $1::xid8 AND id > $2 ORDER BY id LIMIT $3`,
+      [sinceTx, afterId, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      day: r.day,
+      country: r.country,
+      itemId: r.item_id,
+      requested: Number(r.requested),
+      dispatched: Number(r.dispatched),
+      delivered: Number(r.delivered),
+    }));
+  }
+
+  /** Open clocks (started in the range) by metric, state now and hours left (bucket index). */
+  openClocks(
+    now: Date,
+    bucketHours: number[],
+    f: {
+      fromMs?: number;
+      toMs?: number;
+      country?: string;
+      carrierId?: string;
+      priority?: string;
+      mode?: string;
+    },
+  ): Promise<OpenClockCount[]> {
+    return this.dataSource
+      .query(
+        `SELECT c.metric, ${openClockStateSql('$1')} AS state,
+                width_bucket(
+                  (c.target_ms - CASE WHEN c.state = 'paused'
+                     THEN extract(epoch FROM c.paused_at - c.started_at) * 1000 - c.paused_ms
+                     ELSE extract(epoch FROM $1 - c.started_at) * 1000 - c.paused_ms END)
+                    / 3600000.0,
+                  $2::float8[]) AS bucket,
+                count(*)::int AS count
+           FROM sla_clocks c
+          WHERE c.state IN ('running', 'paused')
+            AND ($3::timestamptz IS NULL OR c.started_at >= $3)
+            AND ($4::timestamptz IS NULL OR c.started_at < $4)
+            AND ($5::text IS NULL OR c.country = $5)
+            AND ($6::uuid IS NULL OR c.carrier_id = $6)
+            AND ($7::text IS NULL OR c.priority = $7)
+            AND ($8::text IS NULL OR c.mode = $8)
+          GROUP BY 1, 2, 3`,
+        [
+          now,
+          bucketHours,
+          f.fromMs === undefined ? null : new Date(f.fromMs),
+          f.toMs === undefined ? null : new Date(f.toMs),
+          f.country ?? null,
+          f.carrierId ?? null,
+          f.priority ?? null,
+          f.mode ?? null,
+        ],
+      )
+      .then((rows: OpenClockCount[]) => rows);
+  }
+
+  carriers(): Promise<{ id: string; code: string; name: string }[]> {
+    return this.dataSource.query(`SELECT id, code, name FROM carriers`);
+  }
+
+  items(): Promise<{ id: string; code: string; name: string; category: string }[]> {
+    return this.dataSource.query(`SELECT id, code, name, category FROM items`);
+  }
+}
