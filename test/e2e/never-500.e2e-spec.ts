@@ -228,6 +228,21 @@ describe('bad input never gets a 500', () => {
     ['/api/v1/webhooks', { limit: '10' }],
     ['/api/v1/shipments', { status: 'planned', destinationCountry: 'AF', mode: 'road' }],
     ['/api/v1/requests', { status: 'received', priority: 'stat' }],
+    [
+      '/api/v1/reports/turnaround',
+      {
+        metric: 'request_to_first_dispatch',
+        groupBy: 'week',
+        from: '2020-01-01',
+        to: '2020-07-01',
+        country: 'AF',
+        carrierId: '6f1c2a5e-9d5b-4c1e-8a3f-2b7d9e0c4a11',
+        mode: 'road',
+        category: 'ppe',
+      },
+    ],
+    ['/api/v1/reports/sla-compliance', { metric: 'dispatch_to_delivery', priority: 'stat' }],
+    ['/api/v1/reports/coverage', { from: '2020-01-01', to: '2020-02-01', region: '011' }],
   ];
 
   it.each(lists.map(([path, query]) => [path, query] as const))(
