@@ -1,4 +1,4 @@
-import type { Clock } from './common/clock';
+import { type Clock, clockFromEnv } from './common/clock';
 import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -31,7 +31,11 @@ export async function createApp(
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register({ env, workers: options.workers, clock: options.clock }),
+    AppModule.register({
+      env,
+      workers: options.workers,
+      clock: options.clock ?? clockFromEnv(env),
+    }),
     adapter,
     { bufferLogs: true },
   );

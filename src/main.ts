@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp, closeOnSignals } from './app';
 import { runMigrations } from './config/migrate';
-import { bootLog, loadEnvOrExit, preflightOrExit } from './config/startup';
+import { bootLog, clockOrWarn, loadEnvOrExit, preflightOrExit } from './config/startup';
 
 /** HTTP API, plus the workers unless WORKERS=off. */
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
     const applied = await runMigrations(env.DATABASE_URL);
     if (applied.length > 0) bootLog('info', `Applied migrations: ${applied.join(', ')}`);
   }
-  const app = await createApp(env, { workers: env.WORKERS === 'on' });
+  const app = await createApp(env, { workers: env.WORKERS === 'on', clock: clockOrWarn(env) });
   closeOnSignals(app, env, (m) => bootLog('info', m));
   await app.listen({ port: env.PORT, host: env.HOST });
   bootLog('info', `Lifeline API listening on ${await app.getUrl()}`, {

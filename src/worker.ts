@@ -4,7 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { closeOnSignals } from './app';
 import { AppModule } from './app.module';
 import { hasPendingMigrations } from './config/migrate';
-import { bootLog, loadEnvOrExit, preflightOrExit } from './config/startup';
+import { bootLog, clockOrWarn, loadEnvOrExit, preflightOrExit } from './config/startup';
 
 /** Workers only: the same modules as the API, with no HTTP server. */
 async function main(): Promise<void> {
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2_000));
   }
   const app = await NestFactory.createApplicationContext(
-    AppModule.register({ env, workers: true }),
+    AppModule.register({ env, workers: true, clock: clockOrWarn(env) }),
     {
       bufferLogs: true,
     },

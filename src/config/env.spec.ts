@@ -29,6 +29,13 @@ describe('validateEnv', () => {
     ['LOG_LEVEL', 'loud'],
     ['QUEUE_PREFIX', 'has:colon'],
     ['ADMIN_API_KEY', 'short'],
+    ['CLOCK_ANCHOR', '2020-01-20T00:00:00Z'],
+    ['CLOCK_ANCHOR', '2020-02-30T00:00:00Z@1764170000000'],
+    ['CLOCK_RATE', '0'],
+    ['CLOCK_RATE', '-3'],
+    ['CLOCK_RATE', '20000000'],
+    ['CLOCK_RATE', 'fast'],
+    ['CLOCK_RATE', '80000'], // without CLOCK_ANCHOR
   ])('refuses %s=%s and names the variable', (name, value) => {
     let thrown: unknown;
     try {
@@ -41,6 +48,18 @@ describe('validateEnv', () => {
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0].startsWith(`${name}=`)).toBe(true);
     expect(error.message).toContain(name);
+  });
+
+  it('runs on the system clock unless CLOCK_ANCHOR is set', () => {
+    expect(validateEnv({})).toMatchObject({ CLOCK_ANCHOR: undefined, CLOCK_RATE: 1 });
+    const env = validateEnv({
+      CLOCK_ANCHOR: '2020-01-20T00:00:00Z@1764170000000',
+      CLOCK_RATE: '80000',
+    });
+    expect(env).toMatchObject({
+      CLOCK_ANCHOR: '2020-01-20T00:00:00Z@1764170000000',
+      CLOCK_RATE: 80000,
+    });
   });
 
   it('never prints the admin key in its message', () => {

@@ -10,8 +10,10 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseClockAnchor } from '../common/clock';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
@@ -119,6 +121,37 @@ export class Env {
   @Min(1)
   @Max(30 * 24 * 3600)
   TRACKING_STALE_SECONDS = 24 * 3600;
+
+  /**
+   * Runs the server on simulated time (demos, replays): `<ISO 8601 instant>@<real epoch ms>`,
+   * the instant the clock shows at that real moment, e.g. `2020-01-20T00:00:00Z@1764170000000`.
+   * Unset (the default): the system clock.
+   */
+  @IsOptional()
+  @ValidateBy({
+    name: 'isClockAnchor',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && !!parseClockAnchor(value),
+      defaultMessage: () =>
+        'must be <ISO 8601 instant>@<real epoch ms>, e.g. 2020-01-20T00:00:00Z@1764170000000',
+    },
+  })
+  CLOCK_ANCHOR?: string;
+
+  /** Simulated milliseconds per real millisecond from CLOCK_ANCHOR on (80000: a day a second). */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(10_000_000)
+  @ValidateBy({
+    name: 'rateNeedsAnchor',
+    validator: {
+      validate: (value: unknown, args) =>
+        value === 1 || !!(args?.object as Partial<Env> | undefined)?.CLOCK_ANCHOR,
+      defaultMessage: () => 'needs CLOCK_ANCHOR (the instant the scaled clock starts from)',
+    },
+  })
+  CLOCK_RATE = 1;
 }
 
 export class EnvValidationError extends Error {

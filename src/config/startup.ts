@@ -1,16 +1,33 @@
+import { type Clock, clockFromEnv, ScaledClock } from '../common/clock';
 import { type Env, EnvValidationError, validateEnv } from './env';
 import { checkRedis, ensureDatabase, ServiceUnreachableError } from './preflight';
 
 /** Writes one JSON log line before the app logger exists (same shape as pino's). */
-export function bootLog(level: 'info' | 'error', msg: string, extra: object = {}): void {
+export function bootLog(level: 'info' | 'warn' | 'error', msg: string, extra: object = {}): void {
   const line = JSON.stringify({
-    level: level === 'error' ? 50 : 30,
+    level: { info: 30, warn: 40, error: 50 }[level],
     time: Date.now(),
     service: 'lifeline',
     msg,
     ...extra,
   });
   (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/** The clock the environment asks for; says so loudly when it is not the system's. */
+export function clockOrWarn(env: Env): Clock {
+  const clock = clockFromEnv(env);
+  if (clock instanceof ScaledClock) {
+    const now = clock.now().toISOString();
+    bootLog(
+      'warn',
+      `SIMULATED TIME: CLOCK_ANCHOR is set, so this process's clock shows ${now} and runs ` +
+        `${clock.rate} times as fast as real time. SLA clocks, alerts and sweeps follow it. ` +
+        'Unset CLOCK_ANCHOR for real use.',
+      { clockAnchor: env.CLOCK_ANCHOR, clockRate: clock.rate },
+    );
+  }
+  return clock;
 }
 
 /** Validates the environment, or exits 1 with every bad variable named. */

@@ -37,7 +37,7 @@ describe('Reports', () => {
   async function campaignRequest(
     i: number,
     carriers: { id: string; mode: string }[],
-    items: { code: string }[],
+    items: Record<string, any>[],
     country: string,
   ) {
     // Milliseconds are deliberate: reports are exact to the millisecond.
@@ -176,12 +176,11 @@ describe('Reports', () => {
   beforeAll(async () => {
     t = await bootApp();
     viewer = await makeKey(t, 'viewer');
+    const air = await makeCarrier(t, { modes: ['air_charter'] });
+    const road = await makeCarrier(t, { kind: 'trucking', modes: ['road'] });
     const carriers = [
-      await makeCarrier(t, { modes: ['air_charter'] }).then((c) => ({ ...c, mode: 'air_charter' })),
-      await makeCarrier(t, { kind: 'trucking', modes: ['road'] }).then((c) => ({
-        ...c,
-        mode: 'road',
-      })),
+      { id: air.id as string, mode: 'air_charter' },
+      { id: road.id as string, mode: 'road' },
     ];
     const items = [
       await makeItem(t, { category: 'ppe' }),

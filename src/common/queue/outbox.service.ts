@@ -6,7 +6,10 @@ import { OutboxRepository } from './outbox.repository';
 export interface EnqueueOptions {
   /** A deterministic BullMQ job id (`sla-breach-<clockId>`); defaults to `outbox-<row id>`. */
   jobId?: string;
-  /** Run no earlier than this instant (a delayed job). */
+  /**
+   * Run no earlier than this real instant (a delayed job). An instant of the injected Clock,
+   * which may run scaled, is converted first: `Date.now() + clock.msUntil(instant)`.
+   */
   runAt?: Date;
 }
 

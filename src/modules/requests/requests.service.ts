@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
@@ -64,6 +65,7 @@ export class RequestsService {
     private readonly items: ItemsRepository,
     private readonly fulfilment: FulfilmentRepository,
     private readonly sla: SlaClocksService,
+    private readonly clock: Clock,
   ) {}
 
   async create(dto: CreateRequestDto, by: Principal): Promise<RequestResponseDto> {
@@ -78,8 +80,9 @@ export class RequestsService {
         `${destination.code} is in ${destination.country}, not in ${dto.recipientCountry}`,
       );
     }
-    const receivedAt = dto.receivedAt ?? new Date();
-    if (receivedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS)
+    const now = this.clock.now();
+    const receivedAt = dto.receivedAt ?? now;
+    if (receivedAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS)
       throw fieldError('receivedAt', 'must not be in the future');
     if (dto.neededBy && dto.neededBy.getTime() < receivedAt.getTime()) {
       throw fieldError('neededBy', 'must not be before receivedAt');

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
 import type { EntityManager } from 'typeorm';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import type { Principal } from '../auth/principal';
@@ -68,6 +69,7 @@ export class ShipmentEventsService {
     private readonly fulfilment: FulfilmentRepository,
     private readonly sla: SlaClocksService,
     private readonly alerts: AlertsService,
+    private readonly clock: Clock,
   ) {}
 
   /** A carrier key may act on its own carrier's shipments only: others do not exist to it. */
@@ -114,7 +116,7 @@ export class ShipmentEventsService {
   /** Checks what can be checked without the shipment; throws 400 naming the field. */
   checkInput(dto: FactInput, prefix: string): void {
     const field = (name: string) => (prefix === 'body' ? name : `${prefix}.${name}`);
-    if (dto.occurredAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
+    if (dto.occurredAt.getTime() > this.clock.now().getTime() + FUTURE_TOLERANCE_MS) {
       throw fieldError(field('occurredAt'), 'must not be in the future');
     }
     if (dto.location !== undefined && dto.location !== null) {

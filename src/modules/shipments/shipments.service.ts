@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
 import type { EntityManager } from 'typeorm';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { groupBy } from '../../common/group-by';
@@ -30,6 +31,7 @@ export class ShipmentsService {
     private readonly fulfilment: FulfilmentRepository,
     private readonly events: ShipmentEventsService,
     private readonly sla: SlaClocksService,
+    private readonly clock: Clock,
   ) {}
 
   /** Plans a shipment of goods taken from confirmed order lines. */
@@ -214,7 +216,10 @@ export class ShipmentsService {
         manager,
         [shipment],
         new Map([
-          [shipment.id, [{ status: 'cancelled' as const, occurredAt: new Date(), notes: reason }]],
+          [
+            shipment.id,
+            [{ status: 'cancelled' as const, occurredAt: this.clock.now(), notes: reason }],
+          ],
         ]),
         by,
         null,

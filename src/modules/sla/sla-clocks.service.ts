@@ -259,10 +259,11 @@ export class SlaClocksService {
    * Queues a wake-up at each instant, rounded up to a 100 ms slice: all clocks due in one slice
    * share one job (a deterministic id, so BullMQ adds it once). A slice less than a second away
    * gets a job of its own: a shared id might belong to a job that already ran (clock skew).
+   * The instants are the injected clock's; the job runs at the real moment the clock shows
+   * them (the same moment, unless the clock is scaled: CLOCK_ANCHOR).
    */
   private async scheduleWakeups(manager: EntityManager, instants: Date[]): Promise<void> {
     if (instants.length === 0) return;
-    const now = this.clock.now().getTime();
     const slices = new Set(
       instants.map((i) => Math.ceil(i.getTime() / WAKE_SLICE_MS) * WAKE_SLICE_MS),
     );
@@ -270,10 +271,11 @@ export class SlaClocksService {
       manager,
       [...slices].map((slice) => {
         const at = new Date(slice);
+        const waitMs = this.clock.msUntil(at);
         return {
           item: { name: 'fire-sla-alerts' as const, data: { at: at.toISOString() } },
-          runAt: at,
-          jobId: slice > now + 1_000 ? `sla-alerts-${slice}` : undefined,
+          runAt: new Date(Date.now() + Math.ceil(waitMs)),
+          jobId: waitMs > 1_000 ? `sla-alerts-${slice}` : undefined,
         };
       }),
     );
