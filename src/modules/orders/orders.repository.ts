@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
+import { nextReferenceNumber } from '../../common/db/reference';
 
 export interface OrderRow {
   id: string;
@@ -58,7 +59,7 @@ export class OrdersRepository {
   ): Promise<string> {
     const [row] = await manager.query(
       `INSERT INTO orders (reference, request_id, source, allow_over_allocation, created_by, updated_by)
-       VALUES ('ORD-' || lpad(nextval('order_reference_seq')::text, 6, '0'), $1, $2, $3, $4, $4) RETURNING id`,
+       VALUES ('ORD-' || ${nextReferenceNumber('order_reference_seq')}, $1, $2, $3, $4, $4) RETURNING id`,
       [o.requestId, o.source, o.allowOverAllocation, by],
     );
     await manager.query(

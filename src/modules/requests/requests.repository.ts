@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
+import { nextReferenceNumber } from '../../common/db/reference';
 
 export interface RequestRow {
   id: string;
@@ -72,7 +73,7 @@ export class RequestsRepository {
       `INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind,
                              received_at, needed_by, created_by, updated_by)
        VALUES ('REQ-' || to_char($6::timestamptz AT TIME ZONE 'UTC', 'YYYY') || '-' ||
-               lpad(nextval('request_reference_seq')::text, 6, '0'),
+               ${nextReferenceNumber('request_reference_seq')},
                $1, $2, $3, $4, $5, $6, $7, $8, $8)
        RETURNING id`,
       [

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
+import { nextReferenceNumber } from '../../common/db/reference';
 
 export interface ShipmentRow {
   id: string;
@@ -181,7 +182,7 @@ export class ShipmentsRepository {
       `INSERT INTO shipments (reference, carrier_id, mode, origin, destination, destination_country,
                               tracking_reference, planned_departure_at, estimated_arrival_at, notes,
                               created_by, updated_by)
-       VALUES ('SHP-' || lpad(nextval('shipment_reference_seq')::text, 6, '0'),
+       VALUES ('SHP-' || ${nextReferenceNumber('shipment_reference_seq')},
                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
        ON CONFLICT (carrier_id, tracking_reference) DO NOTHING RETURNING id`,
       [
