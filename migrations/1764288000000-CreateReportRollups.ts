@@ -16,6 +16,8 @@ export class CreateReportRollups1764288000000 implements MigrationInterface {
         subject_type text NOT NULL CHECK (subject_type IN ('request', 'shipment')),
         subject_id uuid NOT NULL
       )`);
+    // A refresh takes every mark of the subjects it picks at once.
+    await q.query(`CREATE INDEX report_dirty_subject ON report_dirty (subject_id)`);
 
     // One row per subject and metric. started_at / duration_ms stay NULL until measured;
     // tx_id (the writing transaction) lets report readers fetch what changed since they last read.
@@ -36,7 +38,7 @@ export class CreateReportRollups1764288000000 implements MigrationInterface {
         tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         UNIQUE (subject_id, metric)
       )`);
-    await q.query(`CREATE INDEX report_facts_tx ON report_facts (tx_id)`);
+    await q.query(`CREATE INDEX report_facts_tx ON report_facts (tx_id, id)`);
 
     await q.query(`
       CREATE TABLE coverage_cells (
@@ -51,7 +53,7 @@ export class CreateReportRollups1764288000000 implements MigrationInterface {
         tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         UNIQUE (day, country, item_id)
       )`);
-    await q.query(`CREATE INDEX coverage_cells_tx ON coverage_cells (tx_id)`);
+    await q.query(`CREATE INDEX coverage_cells_tx ON coverage_cells (tx_id, id)`);
 
     // Statement-level triggers: one insert per statement, however many rows a batch changes.
     const dirty = (name: string, type: string, select: string) =>

@@ -27,6 +27,17 @@ const UPSERT_FACTS = `
          EXCLUDED.country, EXCLUDED.carrier_id, EXCLUDED.priority, EXCLUDED.mode,
          EXCLUDED.categories)`;
 
+/** A position in (writing transaction, id) order. */
+export interface Cursor {
+  tx: string;
+  id: number;
+}
+
+export interface Page<T> {
+  rows: T[];
+  next: Cursor | null;
+}
+
 export interface OpenClockCount {
   metric: ReportMetric;
   state: 'running' | 'at_risk' | 'breaching' | 'paused';
@@ -49,11 +60,18 @@ export class ReportRollupsRepository {
         `SELECT pg_try_advisory_xact_lock(hashtext('report-rollups')) AS locked`,
       );
       if (!locked) return 0;
+      // Short statements whose estimates are large: compiling them would cost more than running.
+      await manager.query(`SET LOCAL jit = off`);
+      // The oldest marks pick the subjects; every mark of theirs goes (a batch of a feed marks
+      // the same request several times).
       const taken = await returning<{ subject_type: 'request' | 'shipment'; subject_id: string }>(
         manager,
-        `DELETE FROM report_dirty
-          WHERE id IN (SELECT id FROM report_dirty ORDER BY id LIMIT $1)
-          RETURNING subject_type, subject_id`,
+        `WITH picked AS (
+           SELECT DISTINCT subject_type, subject_id
+             FROM (SELECT subject_type, subject_id FROM report_dirty ORDER BY id LIMIT $1) oldest)
+         DELETE FROM report_dirty d USING picked
+          WHERE d.subject_id = picked.subject_id AND d.subject_type = picked.subject_type
+          RETURNING d.subject_type, d.subject_id`,
         [limit],
       );
       const requests = [
@@ -84,34 +102,31 @@ export class ReportRollupsRepository {
    */
   private writeRequestFacts(manager: EntityManager, ids: string[]): Promise<unknown> {
     return manager.query(
-      `WITH r AS (
-         SELECT id, received_at, first_dispatch_at, delivered_at, recipient_country, priority
-           FROM requests WHERE id = ANY($1::uuid[])),
-       cats AS (
-         SELECT rl.request_id, array_agg(DISTINCT i.category ORDER BY i.category) AS categories
-           FROM request_lines rl JOIN items i ON i.id = rl.item_id
-          WHERE rl.request_id = ANY($1::uuid[]) GROUP BY rl.request_id),
-       first_shipment AS (
-         SELECT DISTINCT ON (o.request_id) o.request_id, s.carrier_id, s.mode
-           FROM orders o
-           JOIN order_lines ol ON ol.order_id = o.id
-           JOIN shipment_items si ON si.order_line_id = ol.id
-           JOIN shipments s ON s.id = si.shipment_id
-          WHERE o.request_id = ANY($1::uuid[]) AND s.dispatched_at IS NOT NULL
-          ORDER BY o.request_id, s.dispatched_at, s.id),
-       computed AS (
+      `WITH computed AS (
          SELECT 'request' AS subject_type, r.id AS subject_id, m.metric,
                 r.received_at AS started_at,
                 ${MS_BETWEEN('r.received_at', 'm.ended_at')} AS duration_ms,
                 CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
                 r.recipient_country AS country, fs.carrier_id, r.priority, fs.mode,
                 coalesce(cats.categories, '{}') AS categories
-           FROM r
+           FROM requests r
+           -- LATERAL: a few index probes per request, whatever the size of the tables.
+           LEFT JOIN LATERAL (
+             SELECT array_agg(DISTINCT i.category ORDER BY i.category) AS categories
+               FROM request_lines rl JOIN items i ON i.id = rl.item_id
+              WHERE rl.request_id = r.id) cats ON true
+           LEFT JOIN LATERAL (
+             SELECT s.carrier_id, s.mode
+               FROM orders o
+               JOIN order_lines ol ON ol.order_id = o.id
+               JOIN shipment_items si ON si.order_line_id = ol.id
+               JOIN shipments s ON s.id = si.shipment_id
+              WHERE o.request_id = r.id AND s.dispatched_at IS NOT NULL
+              ORDER BY s.dispatched_at, s.id LIMIT 1) fs ON true
            CROSS JOIN LATERAL (VALUES ('request_to_first_dispatch', r.first_dispatch_at),
                                       ('request_to_delivery', r.delivered_at)) m(metric, ended_at)
-           LEFT JOIN cats ON cats.request_id = r.id
-           LEFT JOIN first_shipment fs ON fs.request_id = r.id
-           LEFT JOIN sla_clocks c ON c.subject_id = r.id AND c.metric = m.metric)
+           LEFT JOIN sla_clocks c ON c.subject_id = r.id AND c.metric = m.metric
+          WHERE r.id = ANY($1::uuid[]))
        ${UPSERT_FACTS}`,
       [ids],
     );
@@ -151,30 +166,32 @@ export class ReportRollupsRepository {
   }
 
   /**
-   * Recomputes the cells (UTC day of receipt, country, item) these requests fall in, from every
-   * request in them; rejected and cancelled requests count for nothing.
+   * Recomputes the cells (UTC day of receipt, country, item) of the days and countries these
+   * requests fall in, from every request there; rejected and cancelled requests are not counted
+   * as asking, but what they had dispatched or delivered is.
    */
   private writeCoverageCells(manager: EntityManager, ids: string[]): Promise<unknown> {
     return manager.query(
-      `WITH cells AS (
-         SELECT DISTINCT (r.received_at AT TIME ZONE 'UTC')::date AS day,
-                r.recipient_country AS country, rl.item_id
-           FROM requests r JOIN request_lines rl ON rl.request_id = r.id
-          WHERE r.id = ANY($1::uuid[])),
+      `WITH days AS (
+         SELECT DISTINCT (received_at AT TIME ZONE 'UTC')::date AS day, recipient_country AS country
+           FROM requests WHERE id = ANY($1::uuid[])),
        sums AS (
-         SELECT c.day, c.country, c.item_id,
-                count(DISTINCT r.id) FILTER (WHERE r.status NOT IN ('rejected', 'cancelled'))
+         SELECT d.day, d.country, rl.item_id,
+                count(DISTINCT rl.id) FILTER (WHERE rl.status NOT IN ('rejected', 'cancelled'))
                   AS requests,
-                coalesce(sum(rl.quantity) FILTER (WHERE r.status NOT IN ('rejected', 'cancelled')), 0)
+                coalesce(sum(rl.quantity) FILTER (WHERE rl.status NOT IN ('rejected', 'cancelled')), 0)
                   AS requested,
                 coalesce(sum(rl.dispatched), 0) AS dispatched,
                 coalesce(sum(rl.delivered), 0) AS delivered
-           FROM cells c
-           JOIN requests r ON r.recipient_country = c.country
-                          AND r.received_at >= c.day::timestamp AT TIME ZONE 'UTC'
-                          AND r.received_at < (c.day + 1)::timestamp AT TIME ZONE 'UTC'
-           JOIN request_lines rl ON rl.request_id = r.id AND rl.item_id = c.item_id
-          GROUP BY c.day, c.country, c.item_id)
+           FROM days d
+           -- Every request of that country that day (the requests_country index), all items.
+           CROSS JOIN LATERAL (
+             SELECT r.id, r.status, rl.item_id, rl.quantity, rl.dispatched, rl.delivered
+               FROM requests r JOIN request_lines rl ON rl.request_id = r.id
+              WHERE r.recipient_country = d.country
+                AND r.received_at >= d.day::timestamp AT TIME ZONE 'UTC'
+                AND r.received_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC') rl
+          GROUP BY d.day, d.country, rl.item_id)
        INSERT INTO coverage_cells AS cc (day, country, item_id, requests, requested, dispatched,
                                          delivered)
        SELECT day, country, item_id, requests, requested, dispatched, delivered FROM sums
@@ -206,9 +223,14 @@ export class ReportRollupsRepository {
   }
 
   /** Facts written by transactions from `sinceTx` on, with ids above `afterId`, in id order. */
-  async factsSince(sinceTx: string, afterId: number, limit: number): Promise<FactRow[]> {
+  /**
+   * Facts written by transactions from `after.tx` on, in (transaction, id) order from `after`:
+   * pages of what changed since a reader's last visit, or everything from tx 0.
+   */
+  async factsSince(after: Cursor, limit: number): Promise<Page<FactRow>> {
     const rows: {
       id: number;
+      tx: string;
       metric: ReportMetric;
       started_ms: number | null;
       duration_ms: number | null;
@@ -217,30 +239,37 @@ export class ReportRollupsRepository {
       carrier_id: string | null;
       priority: string | null;
       mode: string | null;
-      categories: string[];
+      categories: string;
     }[] = await this.dataSource.query(
-      `SELECT id::int, metric, (extract(epoch FROM started_at) * 1000)::float8 AS started_ms,
-              duration_ms, within_sla, country, carrier_id, priority, mode, categories
-         FROM report_facts WHERE tx_id >= $1::xid8 AND id > $2 ORDER BY id LIMIT $3`,
-      [sinceTx, afterId, limit],
+      `SELECT id::int, tx_id::text AS tx, metric,
+              (extract(epoch FROM started_at) * 1000)::float8 AS started_ms, duration_ms,
+              within_sla, country, carrier_id, priority, mode,
+              array_to_string(categories, E'\\x1f') AS categories
+         FROM report_facts WHERE (tx_id, id) > ($1::xid8, $2) ORDER BY tx_id, id LIMIT $3`,
+      [after.tx, after.id, limit],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      metric: r.metric,
-      startedMs: r.started_ms,
-      durationMs: r.duration_ms,
-      withinSla: r.within_sla,
-      country: r.country,
-      carrierId: r.carrier_id,
-      priority: r.priority,
-      mode: r.mode,
-      categories: r.categories,
-    }));
+    return {
+      rows: rows.map((r) => ({
+        id: r.id,
+        metric: r.metric,
+        startedMs: r.started_ms,
+        durationMs: r.duration_ms,
+        withinSla: r.within_sla,
+        country: r.country,
+        carrierId: r.carrier_id,
+        priority: r.priority,
+        mode: r.mode,
+        categories: r.categories === '' ? [] : r.categories.split('\x1f'),
+      })),
+      next:
+        rows.length < limit ? null : { tx: rows[rows.length - 1].tx, id: rows[rows.length - 1].id },
+    };
   }
 
-  async cellsSince(sinceTx: string, afterId: number, limit: number): Promise<CellRow[]> {
+  async cellsSince(after: Cursor, limit: number): Promise<Page<CellRow>> {
     const rows: {
       id: number;
+      tx: string;
       day: number;
       country: string;
       item_id: string;
@@ -248,20 +277,24 @@ export class ReportRollupsRepository {
       dispatched: string;
       delivered: string;
     }[] = await this.dataSource.query(
-      `SELECT id::int, (day - DATE '1970-01-01') AS day, country, item_id, requested, dispatched,
-              delivered
-         FROM coverage_cells WHERE tx_id >= $1::xid8 AND id > $2 ORDER BY id LIMIT $3`,
-      [sinceTx, afterId, limit],
+      `SELECT id::int, tx_id::text AS tx, (day - DATE '1970-01-01') AS day, country, item_id,
+              requested, dispatched, delivered
+         FROM coverage_cells WHERE (tx_id, id) > ($1::xid8, $2) ORDER BY tx_id, id LIMIT $3`,
+      [after.tx, after.id, limit],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      day: r.day,
-      country: r.country,
-      itemId: r.item_id,
-      requested: Number(r.requested),
-      dispatched: Number(r.dispatched),
-      delivered: Number(r.delivered),
-    }));
+    return {
+      rows: rows.map((r) => ({
+        id: r.id,
+        day: r.day,
+        country: r.country,
+        itemId: r.item_id,
+        requested: Number(r.requested),
+        dispatched: Number(r.dispatched),
+        delivered: Number(r.delivered),
+      })),
+      next:
+        rows.length < limit ? null : { tx: rows[rows.length - 1].tx, id: rows[rows.length - 1].id },
+    };
   }
 
   /** Open clocks (started in the range) by metric, state now and hours left (bucket index). */

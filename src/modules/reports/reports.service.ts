@@ -10,7 +10,7 @@ import type {
   TurnaroundReportDto,
 } from './dto/report.dto';
 import { countryName, dayOf, regionName, regionOf } from './report-keys';
-import { ReportRollupsRepository } from './report-rollups.repository';
+import { type Cursor, ReportRollupsRepository } from './report-rollups.repository';
 import { type FactFilter, ReportStore } from './report-store';
 import { REMAINING_BUCKETS, REPORT_METRICS } from './report-vocabulary';
 
@@ -200,17 +200,15 @@ export class ReportsService {
       const { facts, cells } = await this.rollups.maxIds();
       this.store.reserve(facts, cells);
     }
-    for (let after = 0; ;) {
-      const rows = await this.rollups.factsSince(this.sinceTx, after, LOAD_PAGE);
-      for (const row of rows) this.store.putFact(row);
-      if (rows.length < LOAD_PAGE) break;
-      after = rows[rows.length - 1].id;
+    for (let at: Cursor | null = { tx: this.sinceTx, id: 0 }; at;) {
+      const page = await this.rollups.factsSince(at, LOAD_PAGE);
+      for (const row of page.rows) this.store.putFact(row);
+      at = page.next;
     }
-    for (let after = 0; ;) {
-      const rows = await this.rollups.cellsSince(this.sinceTx, after, LOAD_PAGE);
-      for (const row of rows) this.store.putCell(row);
-      if (rows.length < LOAD_PAGE) break;
-      after = rows[rows.length - 1].id;
+    for (let at: Cursor | null = { tx: this.sinceTx, id: 0 }; at;) {
+      const page = await this.rollups.cellsSince(at, LOAD_PAGE);
+      for (const row of page.rows) this.store.putCell(row);
+      at = page.next;
     }
     this.sinceTx = horizon;
   }
