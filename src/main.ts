@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp, closeOnSignals } from './app';
 import { runMigrations } from './config/migrate';
 import { bootLog, clockOrWarn, loadEnvOrExit, preflightOrExit } from './config/startup';
+import { ReportsService } from './modules/reports/reports.service';
 
 /** HTTP API, plus the workers unless WORKERS=off. */
 async function main(): Promise<void> {
@@ -20,6 +21,16 @@ async function main(): Promise<void> {
     startupMs: Math.round(performance.now() - startedAt),
     docs: '/docs',
   });
+  // Load the report rollups now rather than on the first report (seconds at a million requests).
+  const loading = performance.now();
+  app
+    .get(ReportsService)
+    .sync()
+    .then(
+      () =>
+        bootLog('info', 'Report rollups loaded', { ms: Math.round(performance.now() - loading) }),
+      (error: Error) => bootLog('warn', `Report rollups not loaded yet: ${error.message}`),
+    );
 }
 
 main().catch((error: Error) => {
