@@ -59,7 +59,7 @@ export function monthOf(day: number): number {
 /** `YYYY-MM` of a month number. */
 export function monthKey(month: number): string {
   const year = 1970 + Math.floor(month / 12);
-  return `${year}-${String((month % 12) + 1).padStart(2, '0')}`;
+  return `${year}-${String((((month % 12) + 12) % 12) + 1).padStart(2, '0')}`;
 }
 
 /** Weeks (Monday to Sunday) since the week of 1970-01-01, a Thursday. */

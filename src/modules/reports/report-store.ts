@@ -74,10 +74,16 @@ const METRIC_CODES: Record<ReportMetric, number> = {
 };
 // Week and month numbers are offset so instants back to the 1930s index arrays directly.
 const WEEK_BASE = 2_100;
-const WEEK_SPAN = 12_000;
+const WEEK_SPAN = 14_200;
 const MONTH_BASE = 480;
-const MONTH_SPAN = 3_000;
+const MONTH_SPAN = 3_300;
 const MAX_CATEGORIES = 32;
+// Days are offset the same way (1930 to 2200) for the month table; values that start outside
+// those years are in no report.
+const DAY_BASE = 14_610;
+const DAY_SPAN = 98_700;
+const EARLIEST_MS = Date.UTC(1930, 0, 1);
+const LATEST_MS = Date.UTC(2200, 0, 1);
 
 /** Strings to small integer codes and back; code 0 is "none". */
 class Codes {
@@ -103,7 +109,7 @@ class Codes {
   }
 }
 
-function grow<T extends Float64Array | Uint8Array | Int8Array | Uint16Array | Uint32Array>(
+function grow<T extends Float64Array | Uint8Array | Int8Array | Uint32Array>(
   array: T,
   capacity: number,
   fill?: number,
@@ -121,7 +127,7 @@ export class ReportStore {
   private duration = new Float64Array(0);
   private within = new Int8Array(0);
   private country = new Uint8Array(0);
-  private carrier = new Uint16Array(0);
+  private carrier = new Uint32Array(0);
   private priority = new Uint8Array(0);
   private mode = new Uint8Array(0);
   private categories = new Uint32Array(0);
@@ -129,21 +135,24 @@ export class ReportStore {
   private cellCount = 0;
   private cellDay = new Float64Array(0);
   private cellCountry = new Uint8Array(0);
-  private cellItem = new Uint16Array(0);
+  private cellItem = new Uint32Array(0);
   private cellRequested = new Float64Array(0);
   private cellDispatched = new Float64Array(0);
   private cellDelivered = new Float64Array(0);
 
   private readonly countries = new Codes(255);
-  private readonly carriers = new Codes(65_535);
+  private readonly carriers = new Codes(2 ** 32 - 1);
   private readonly priorities = new Codes(255);
   private readonly modes = new Codes(255);
   private readonly categoryBits = new Codes(MAX_CATEGORIES);
-  private readonly items = new Codes(65_535);
+  private readonly items = new Codes(2 ** 32 - 1);
   private readonly regions = new Codes(255);
   /** Country code -> region code (0: none), filled as countries appear. */
   private regionOfCountry = new Uint8Array(256);
-  private readonly monthOfDay = new Map<number, number>();
+  private months: Int32Array | undefined;
+  /** The slots of each metric, so a report walks one metric's facts only. */
+  private readonly metricSlots: SlotList[] = [];
+  private readonly scratch = new Scratch();
 
   /** Makes room for `facts` fact slots and `cells` cell slots (a load knows its highest id). */
   reserve(facts: number, cells: number): void {
@@ -174,7 +183,9 @@ export class ReportStore {
     const slot = row.id - 1;
     this.reserve(slot + 1, 0);
     this.size = Math.max(this.size, slot + 1);
-    this.metric[slot] = METRIC_CODES[row.metric];
+    const metric = METRIC_CODES[row.metric];
+    if (this.metric[slot] !== metric) this.bySlotList(metric).push(slot);
+    this.metric[slot] = metric;
     this.started[slot] = row.startedMs ?? Number.NaN;
     this.duration[slot] = row.durationMs ?? Number.NaN;
     this.within[slot] = row.withinSla === null ? -1 : row.withinSla ? 1 : 0;
@@ -211,41 +222,41 @@ export class ReportStore {
    * hours) and max of the measured values matching the filter, groups in key order.
    */
   turnaround(filter: FactFilter, groupBy: TurnaroundGroupBy): TurnaroundFigures[] {
-    const match = this.matcher(filter);
-    if (!match) return [];
-    const { group, span, label } = this.grouping(groupBy);
+    const rows = this.select(filter, true);
+    if (rows.length === 0) return [];
+    const { groups, slots, span, label } = this.groupsOf(rows, groupBy);
     const counts = new Uint32Array(span);
-    for (let i = 0; i < this.size; i++) {
-      if (match(i)) group(i, (g) => counts[g]++);
-    }
+    for (let k = 0; k < groups.length; k++) counts[groups[k]]++;
     const offsets = new Uint32Array(span + 1);
     for (let g = 0; g < span; g++) offsets[g + 1] = offsets[g] + counts[g];
-    const hours = new Float64Array(offsets[span]);
+    // Counting sort of the values by group: each group's hours end up side by side.
+    const hours = this.scratch.hours(groups.length);
     const fill = offsets.slice(0, span);
     const sumMs = new Float64Array(span);
     const maxMs = new Float64Array(span).fill(-Infinity);
     const met = new Uint32Array(span);
     const judged = new Uint32Array(span);
-    for (let i = 0; i < this.size; i++) {
-      if (!match(i)) continue;
-      const ms = this.duration[i];
-      const within = this.within[i];
-      group(i, (g) => {
-        hours[fill[g]++] = ms / HOUR_MS;
-        sumMs[g] += ms;
-        if (ms > maxMs[g]) maxMs[g] = ms;
-        if (within >= 0) {
-          judged[g]++;
-          met[g] += within;
-        }
-      });
+    const duration = this.duration;
+    const within = this.within;
+    for (let k = 0; k < groups.length; k++) {
+      const g = groups[k];
+      const i = slots[k];
+      const ms = duration[i];
+      hours[fill[g]++] = ms / HOUR_MS;
+      sumMs[g] += ms;
+      if (ms > maxMs[g]) maxMs[g] = ms;
+      const w = within[i];
+      if (w >= 0) {
+        judged[g]++;
+        met[g] += w;
+      }
     }
-    const rows: TurnaroundFigures[] = [];
+    const result: TurnaroundFigures[] = [];
     for (let g = 0; g < span; g++) {
       const n = counts[g];
       if (n === 0) continue;
       const [p50, p90, p95] = percentilesCont(hours, offsets[g], offsets[g + 1], FRACTIONS);
-      rows.push({
+      result.push({
         key: label(g),
         count: n,
         meanHours: sumMs[g] / n / HOUR_MS,
@@ -256,29 +267,26 @@ export class ReportStore {
         withinSlaShare: judged[g] === 0 ? null : met[g] / judged[g],
       });
     }
-    return rows.sort((a, b) => compareKeys(a.key, b.key));
+    return result.sort((x, y) => compareKeys(x.key, y.key));
   }
 
   /** Met and breached values (stopped SLA clocks) matching the filter. */
   compliance(filter: FactFilter): { met: number; breached: number } {
-    const match = this.matcher(filter);
     let met = 0;
     let breached = 0;
-    if (match) {
-      for (let i = 0; i < this.size; i++) {
-        if (!match(i)) continue;
-        if (this.within[i] === 1) met++;
-        else if (this.within[i] === 0) breached++;
-      }
+    for (const i of this.select(filter, false)) {
+      if (this.within[i] === 1) met++;
+      else if (this.within[i] === 0) breached++;
     }
     return { met, breached };
   }
 
   /** Requests received per country in the range (facts of one request metric, measured or not). */
   requestsByCountry(filter: Omit<FactFilter, 'metric'>): Map<string, number> {
-    const match = this.matcher({ ...filter, metric: 'request_to_first_dispatch' }, false);
     const counts = new Uint32Array(256);
-    if (match) for (let i = 0; i < this.size; i++) if (match(i)) counts[this.country[i]]++;
+    for (const i of this.select({ ...filter, metric: 'request_to_first_dispatch' }, false)) {
+      counts[this.country[i]]++;
+    }
     const out = new Map<string, number>();
     counts.forEach((n, code) => {
       const country = this.countries.values[code];
@@ -313,7 +321,7 @@ export class ReportStore {
       if (regionCode !== undefined && this.regionOfCountry[c] !== regionCode) continue;
       const item = this.cellItem[i];
       if (items && !items.has(item)) continue;
-      const key = c * 65_536 + item;
+      const key = item * 256 + c;
       let sum = sums.get(key);
       if (!sum) {
         sum = {
@@ -333,95 +341,199 @@ export class ReportStore {
   }
 
   /**
-   * A predicate on slots for the filter, or null when nothing can match (a value never seen).
-   * `measured`: only slots with a duration.
+   * The slots matching the filter (`measured`: with a duration), in one pass with the tests
+   * inlined: this loop is what a report costs.
    */
-  private matcher(f: FactFilter, measured = true): ((i: number) => boolean) | null {
+  private select(f: FactFilter, measured: boolean): Int32Array {
+    const code = (codes: Codes, value: string | undefined): number =>
+      value === undefined ? -1 : (codes.find(value) ?? -2);
+    const country = code(this.countries, f.country);
+    const region = code(this.regions, f.region);
+    const carrier = code(this.carriers, f.carrierId);
+    const priority = code(this.priorities, f.priority);
+    const mode = code(this.modes, f.mode);
+    const category = code(this.categoryBits, f.category);
+    // A value never stored matches nothing.
+    if ([country, region, carrier, priority, mode, category].includes(-2)) return new Int32Array(0);
+    const bit = category > 0 ? (1 << (category - 1)) >>> 0 : 0;
     const metric = METRIC_CODES[f.metric];
-    const from = f.fromMs ?? -Infinity;
-    const to = f.toMs ?? Infinity;
-    const want = (codes: Codes, value: string | undefined): number | null | undefined =>
-      value === undefined ? null : codes.find(value);
-    const country = want(this.countries, f.country);
-    const region = want(this.regions, f.region);
-    const carrier = want(this.carriers, f.carrierId);
-    const priority = want(this.priorities, f.priority);
-    const mode = want(this.modes, f.mode);
-    const category = want(this.categoryBits, f.category);
-    if ([country, region, carrier, priority, mode, category].includes(undefined)) return null;
-    const bit = category ? 1 << (category - 1) : 0;
-    return (i) =>
-      this.metric[i] === metric &&
-      this.started[i] >= from &&
-      this.started[i] < to &&
-      (!measured || this.duration[i] === this.duration[i]) &&
-      (country === null || this.country[i] === country) &&
-      (region === null || this.regionOfCountry[this.country[i]] === region) &&
-      (carrier === null || this.carrier[i] === carrier) &&
-      (priority === null || this.priority[i] === priority) &&
-      (mode === null || this.mode[i] === mode) &&
-      (bit === 0 || (this.categories[i] & bit) !== 0);
+    const from = Math.max(f.fromMs ?? EARLIEST_MS, EARLIEST_MS);
+    const to = Math.min(f.toMs ?? LATEST_MS, LATEST_MS);
+    const candidates = this.bySlotList(metric);
+    const slots = candidates.slots;
+    const out = this.scratch.slots(candidates.length);
+    let n = 0;
+    const { metric: M, started: S, duration: D, country: C, carrier: K, priority: P } = this;
+    const { mode: O, categories: G, regionOfCountry: R } = this;
+    for (let k = 0; k < candidates.length; k++) {
+      const i = slots[k];
+      if (M[i] !== metric) continue;
+      const start = S[i];
+      if (!(start >= from && start < to)) continue;
+      if (measured && D[i] !== D[i]) continue;
+      if (country >= 0 && C[i] !== country) continue;
+      if (region >= 0 && R[C[i]] !== region) continue;
+      if (carrier >= 0 && K[i] !== carrier) continue;
+      if (priority >= 0 && P[i] !== priority) continue;
+      if (mode >= 0 && O[i] !== mode) continue;
+      if (bit !== 0 && (G[i] & bit) === 0) continue;
+      out[n++] = i;
+    }
+    return out.subarray(0, n);
   }
 
-  /** Group numbers of a slot (several for categories), how many there can be, and their keys. */
-  private grouping(groupBy: TurnaroundGroupBy): {
-    group: (i: number, each: (g: number) => void) => void;
-    span: number;
-    label: (g: number) => string | null;
-  } {
-    const by = (column: Uint8Array | Uint16Array, codes: Codes, span: number) => ({
-      group: (i: number, each: (g: number) => void) => each(column[i]),
-      span,
-      label: (g: number) => codes.values[g] ?? null,
-    });
+  /**
+   * The group of each selected slot (a slot in several categories appears once per category),
+   * how many groups there can be, and their keys.
+   */
+  private groupsOf(
+    rows: Int32Array,
+    groupBy: TurnaroundGroupBy,
+  ): { groups: Int32Array; slots: Int32Array; span: number; label: (g: number) => string | null } {
+    const groups = this.scratch.groups(rows.length);
+    const column = (values: Uint8Array | Uint32Array) => {
+      for (let k = 0; k < rows.length; k++) groups[k] = values[rows[k]];
+    };
     switch (groupBy) {
       case 'country':
-        return by(this.country, this.countries, 256);
+        column(this.country);
+        return { groups, slots: rows, span: 256, label: (g) => this.countries.values[g] ?? null };
       case 'carrier':
-        return by(this.carrier, this.carriers, this.carriers.values.length);
-      case 'priority':
-        return by(this.priority, this.priorities, 256);
-      case 'mode':
-        return by(this.mode, this.modes, 256);
-      case 'region':
+        column(this.carrier);
         return {
-          group: (i, each) => each(this.regionOfCountry[this.country[i]]),
-          span: 256,
-          label: (g) => this.regions.values[g] ?? null,
+          groups,
+          slots: rows,
+          span: this.carriers.values.length,
+          label: (g) => this.carriers.values[g] ?? null,
         };
-      case 'category':
+      case 'priority':
+        column(this.priority);
+        return { groups, slots: rows, span: 256, label: (g) => this.priorities.values[g] ?? null };
+      case 'mode':
+        column(this.mode);
+        return { groups, slots: rows, span: 256, label: (g) => this.modes.values[g] ?? null };
+      case 'region':
+        for (let k = 0; k < rows.length; k++) {
+          groups[k] = this.regionOfCountry[this.country[rows[k]]];
+        }
+        return { groups, slots: rows, span: 256, label: (g) => this.regions.values[g] ?? null };
+      case 'week':
+        for (let k = 0; k < rows.length; k++) {
+          groups[k] = weekOf(dayOf(this.started[rows[k]])) + WEEK_BASE;
+        }
+        return { groups, slots: rows, span: WEEK_SPAN, label: (g) => weekKey(g - WEEK_BASE) };
+      case 'month': {
+        const months = this.monthTable();
+        for (let k = 0; k < rows.length; k++) {
+          groups[k] = months[dayOf(this.started[rows[k]]) + DAY_BASE] + MONTH_BASE;
+        }
+        return { groups, slots: rows, span: MONTH_SPAN, label: (g) => monthKey(g - MONTH_BASE) };
+      }
+      case 'category': {
+        let total = 0;
+        for (let k = 0; k < rows.length; k++)
+          total += Math.max(1, popcount(this.categories[rows[k]]));
+        const many = this.scratch.groups(total);
+        const slots = this.scratch.expanded(total);
+        let n = 0;
+        for (let k = 0; k < rows.length; k++) {
+          let bits = this.categories[rows[k]];
+          if (bits === 0) {
+            slots[n] = rows[k];
+            many[n++] = 0;
+          }
+          for (let b = 1; bits !== 0; b++, bits >>>= 1) {
+            if (bits & 1) {
+              slots[n] = rows[k];
+              many[n++] = b;
+            }
+          }
+        }
         return {
-          group: (i, each) => {
-            let bits = this.categories[i];
-            if (bits === 0) return each(0);
-            for (let b = 1; bits !== 0; b++, bits >>>= 1) if (bits & 1) each(b);
-          },
+          groups: many,
+          slots,
           span: MAX_CATEGORIES + 1,
           label: (g) => this.categoryBits.values[g] ?? null,
         };
-      case 'week':
-        return {
-          group: (i, each) => each(weekOf(dayOf(this.started[i])) + WEEK_BASE),
-          span: WEEK_SPAN,
-          label: (g) => weekKey(g - WEEK_BASE),
-        };
-      case 'month':
-        return {
-          group: (i, each) => each(this.monthOfDayCached(dayOf(this.started[i])) + MONTH_BASE),
-          span: MONTH_SPAN,
-          label: (g) => monthKey(g - MONTH_BASE),
-        };
+      }
     }
   }
 
-  private monthOfDayCached(day: number): number {
-    let month = this.monthOfDay.get(day);
-    if (month === undefined) {
-      month = monthOf(day);
-      this.monthOfDay.set(day, month);
+  private bySlotList(metric: number): SlotList {
+    let list = this.metricSlots[metric];
+    if (!list) {
+      list = new SlotList();
+      this.metricSlots[metric] = list;
     }
-    return month;
+    return list;
   }
+
+  /** Month number of every day from 1930 to 2200, computed once. */
+  private monthTable(): Int32Array {
+    if (!this.months) {
+      this.months = new Int32Array(DAY_SPAN);
+      for (let d = 0; d < DAY_SPAN; d++) this.months[d] = monthOf(d - DAY_BASE);
+    }
+    return this.months;
+  }
+}
+
+/** A growable list of slots. */
+class SlotList {
+  slots = new Int32Array(1024);
+  length = 0;
+
+  push(slot: number): void {
+    if (this.length === this.slots.length) {
+      const next = new Int32Array(Math.ceil(this.slots.length * 1.5));
+      next.set(this.slots);
+      this.slots = next;
+    }
+    this.slots[this.length++] = slot;
+  }
+}
+
+/**
+ * Working arrays reused by every report: a report is computed synchronously, start to end, so
+ * one set serves them all, and report load allocates nothing large.
+ */
+class Scratch {
+  private buffers = {
+    slots: new Int32Array(0),
+    groups: new Int32Array(0),
+    expanded: new Int32Array(0),
+    hours: new Float64Array(0),
+  };
+
+  slots(n: number): Int32Array {
+    return this.take('slots', n);
+  }
+  groups(n: number): Int32Array {
+    return this.take('groups', n);
+  }
+  expanded(n: number): Int32Array {
+    return this.take('expanded', n);
+  }
+  hours(n: number): Float64Array {
+    return this.take('hours', n);
+  }
+
+  private take<K extends keyof Scratch['buffers']>(name: K, n: number): Scratch['buffers'][K] {
+    let buffer = this.buffers[name];
+    if (buffer.length < n) {
+      buffer = new (buffer.constructor as new (size: number) => Scratch['buffers'][K])(
+        Math.ceil(n * 1.25),
+      );
+      this.buffers[name] = buffer;
+    }
+    return buffer.subarray(0, n) as Scratch['buffers'][K];
+  }
+}
+
+function popcount(bits: number): number {
+  let n = 0;
+  for (let b = bits >>> 0; b !== 0; b >>>= 1) n += b & 1;
+  return n;
 }
 
 /** Keys in order, unknown last. */

@@ -1,17 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsDate,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  MaxDate,
-  MinDate,
-} from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsUUID, Matches, MaxDate, MinDate } from 'class-validator';
 import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
+import { ITEM_CATEGORIES } from '../../items/item-vocabulary';
 import { PRIORITIES } from '../../requests/request-vocabulary';
 import {
   REMAINING_BUCKETS,
@@ -55,10 +46,9 @@ export class ReportFilterDto extends ReportRangeDto {
   @Matches(/^\d{3}$/, { message: 'region must be a three-digit UN M49 code' })
   region?: string;
 
-  /** Item category (`ppe`, `diagnostics`, ...). */
   @IsOptional()
-  @IsString()
-  @MaxLength(40)
+  @IsIn(ITEM_CATEGORIES)
+  @ApiProperty({ enum: ITEM_CATEGORIES, required: false })
   category?: string;
 }
 
