@@ -38,11 +38,14 @@ export interface Page<T> {
   next: Cursor | null;
 }
 
-export interface OpenClockCount {
+/** Open clocks of one metric by their state now, and by hours left (per bucket). */
+export interface OpenClocks {
   metric: ReportMetric;
-  state: 'running' | 'at_risk' | 'breaching' | 'paused';
-  bucket: number;
-  count: number;
+  running: number;
+  at_risk: number;
+  breaching: number;
+  paused: number;
+  buckets: number[];
 }
 
 @Injectable()
@@ -309,26 +312,38 @@ export class ReportRollupsRepository {
       priority?: string;
       mode?: string;
     },
-  ): Promise<OpenClockCount[]> {
+  ): Promise<OpenClocks[]> {
+    // One row per metric with filtered counts: PostgreSQL cannot tell how few (state, bucket)
+    // pairs there are, and would sort every open clock to group them.
+    const buckets = bucketHours
+      .concat([Infinity])
+      .map((_, i) => `count(*) FILTER (WHERE bucket = ${i})::int`)
+      .join(', ');
     return this.dataSource
       .query(
-        `SELECT c.metric, ${openClockStateSql('$1')} AS state,
-                width_bucket(
-                  (c.target_ms - CASE WHEN c.state = 'paused'
-                     THEN extract(epoch FROM c.paused_at - c.started_at) * 1000 - c.paused_ms
-                     ELSE extract(epoch FROM $1 - c.started_at) * 1000 - c.paused_ms END)
-                    / 3600000.0,
-                  $2::float8[]) AS bucket,
-                count(*)::int AS count
-           FROM sla_clocks c
-          WHERE c.state IN ('running', 'paused')
-            AND ($3::timestamptz IS NULL OR c.started_at >= $3)
-            AND ($4::timestamptz IS NULL OR c.started_at < $4)
-            AND ($5::text IS NULL OR c.country = $5)
-            AND ($6::uuid IS NULL OR c.carrier_id = $6)
-            AND ($7::text IS NULL OR c.priority = $7)
-            AND ($8::text IS NULL OR c.mode = $8)
-          GROUP BY 1, 2, 3`,
+        `SELECT metric,
+                count(*) FILTER (WHERE state = 'running')::int AS running,
+                count(*) FILTER (WHERE state = 'at_risk')::int AS at_risk,
+                count(*) FILTER (WHERE state = 'breaching')::int AS breaching,
+                count(*) FILTER (WHERE state = 'paused')::int AS paused,
+                ARRAY[${buckets}] AS buckets
+           FROM (
+             SELECT c.metric, ${openClockStateSql('$1')} AS state,
+                    width_bucket(
+                      (c.target_ms - CASE WHEN c.state = 'paused'
+                         THEN extract(epoch FROM c.paused_at - c.started_at) * 1000 - c.paused_ms
+                         ELSE extract(epoch FROM $1 - c.started_at) * 1000 - c.paused_ms END)
+                        / 3600000.0,
+                      $2::float8[]) AS bucket
+               FROM sla_clocks c
+              WHERE c.state IN ('running', 'paused')
+                AND ($3::timestamptz IS NULL OR c.started_at >= $3)
+                AND ($4::timestamptz IS NULL OR c.started_at < $4)
+                AND ($5::text IS NULL OR c.country = $5)
+                AND ($6::uuid IS NULL OR c.carrier_id = $6)
+                AND ($7::text IS NULL OR c.priority = $7)
+                AND ($8::text IS NULL OR c.mode = $8)) open
+          GROUP BY metric`,
         [
           now,
           bucketHours,
@@ -340,7 +355,7 @@ export class ReportRollupsRepository {
           f.mode ?? null,
         ],
       )
-      .then((rows: OpenClockCount[]) => rows);
+      .then((rows: OpenClocks[]) => rows);
   }
 
   carriers(): Promise<{ id: string; code: string; name: string }[]> {

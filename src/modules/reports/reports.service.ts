@@ -74,21 +74,19 @@ export class ReportsService {
       asOf: now,
       metrics: metrics.map((metric) => {
         const { met, breached } = this.store.compliance(this.filter(q, metric));
-        const mine = open.filter((o) => o.metric === metric);
-        const count = (state: string) =>
-          mine.filter((o) => o.state === state).reduce((n, o) => n + o.count, 0);
+        const mine = open.find((o) => o.metric === metric);
         return {
           metric,
           met,
           breached,
           withinSlaShare: met + breached === 0 ? null : met / (met + breached),
-          running: count('running'),
-          atRisk: count('at_risk'),
-          breaching: count('breaching'),
-          paused: count('paused'),
+          running: mine?.running ?? 0,
+          atRisk: mine?.at_risk ?? 0,
+          breaching: mine?.breaching ?? 0,
+          paused: mine?.paused ?? 0,
           openByRemaining: REMAINING_BUCKETS.map((b, i) => ({
             bucket: b.bucket,
-            count: mine.filter((o) => o.bucket === i).reduce((n, o) => n + o.count, 0),
+            count: mine?.buckets[i] ?? 0,
           })),
         };
       }),
