@@ -58,9 +58,16 @@ describe('Report rollups refresh', () => {
     expect(first.duration_ms).toBe(34 * 3_600_000 + 123);
   });
 
-  it('rewrites nothing when a subject is refreshed again with no change', async () => {
+  const lastIds = () =>
+    db.query(
+      `SELECT pg_sequence_last_value(pg_get_serial_sequence('report_facts', 'id')) AS facts,
+              pg_sequence_last_value(pg_get_serial_sequence('coverage_cells', 'id')) AS cells`,
+    );
+
+  it('rewrites nothing, and draws no new ids, when a subject is refreshed with no change', async () => {
     await drain();
     const before = await facts();
+    const ids = await lastIds();
     await db.query(
       `INSERT INTO report_dirty (subject_type, subject_id) SELECT 'request', $1::uuid
         UNION ALL SELECT 'shipment', subject_id FROM report_facts WHERE subject_type = 'shipment'`,
@@ -68,6 +75,8 @@ describe('Report rollups refresh', () => {
     );
     await drain();
     expect(await facts()).toEqual(before);
+    // Readers index their arrays by id: ids must not be burnt by refreshes.
+    expect(await lastIds()).toEqual(ids);
   });
 
   it('keeps the changes noted when a refresh fails mid-way, for the next one', async () => {
