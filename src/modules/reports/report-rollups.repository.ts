@@ -349,10 +349,9 @@ export class ReportRollupsRepository {
            FROM (
              SELECT c.metric, ${openClockStateSql('$1')} AS state,
                     width_bucket(
-                      (c.target_ms - CASE WHEN c.state = 'paused'
-                         THEN extract(epoch FROM c.paused_at - c.started_at) * 1000 - c.paused_ms
-                         ELSE extract(epoch FROM $1 - c.started_at) * 1000 - c.paused_ms END)
-                        / 3600000.0,
+                      (c.target_ms - c.paused_ms - 1000 * CASE WHEN c.state = 'paused'
+                         THEN extract(epoch FROM c.paused_at - c.started_at)::float8
+                         ELSE extract(epoch FROM $1 - c.started_at)::float8 END) / 3600000,
                       $2::float8[]) AS bucket
                FROM sla_clocks c
               WHERE c.state IN ('running', 'paused')
@@ -361,7 +360,10 @@ export class ReportRollupsRepository {
                 AND ($5::text IS NULL OR c.country = $5)
                 AND ($6::uuid IS NULL OR c.carrier_id = $6)
                 AND ($7::text IS NULL OR c.priority = $7)
-                AND ($8::text IS NULL OR c.mode = $8)) open
+                AND ($8::text IS NULL OR c.mode = $8)
+             -- OFFSET 0 keeps this a subquery: each row's state and bucket computed once, not
+             -- once per FILTER below.
+             OFFSET 0) open
           GROUP BY metric`,
         [
           now,

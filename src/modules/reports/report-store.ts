@@ -272,21 +272,25 @@ export class ReportStore {
 
   /** Met and breached values (stopped SLA clocks) matching the filter. */
   compliance(filter: FactFilter): { met: number; breached: number } {
+    const rows = this.select(filter, false);
+    const within = this.within;
     let met = 0;
-    let breached = 0;
-    for (const i of this.select(filter, false)) {
-      if (this.within[i] === 1) met++;
-      else if (this.within[i] === 0) breached++;
+    let judged = 0;
+    for (let k = 0; k < rows.length; k++) {
+      const w = within[rows[k]];
+      if (w >= 0) {
+        judged++;
+        met += w;
+      }
     }
-    return { met, breached };
+    return { met, breached: judged - met };
   }
 
   /** Requests received per country in the range (facts of one request metric, measured or not). */
   requestsByCountry(filter: Omit<FactFilter, 'metric'>): Map<string, number> {
     const counts = new Uint32Array(256);
-    for (const i of this.select({ ...filter, metric: 'request_to_first_dispatch' }, false)) {
-      counts[this.country[i]]++;
-    }
+    const rows = this.select({ ...filter, metric: 'request_to_first_dispatch' }, false);
+    for (let k = 0; k < rows.length; k++) counts[this.country[rows[k]]]++;
     const out = new Map<string, number>();
     counts.forEach((n, code) => {
       const country = this.countries.values[code];
