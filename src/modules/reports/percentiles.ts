@@ -20,10 +20,25 @@ export function percentilesCont(
   }
   const at = new Map<number, number>();
   let from = start;
+  let previous = -2;
   for (const rank of [...ranks].sort((a, b) => a - b)) {
-    selectNth(values, from, end - 1, start + rank);
+    if (rank === previous + 1) {
+      // The next rank after a selected one is the smallest value above it: one scan.
+      let min = values[from];
+      let where = from;
+      for (let i = from + 1; i < end; i++) {
+        if (values[i] < min) {
+          min = values[i];
+          where = i;
+        }
+      }
+      swap(values, from, where);
+    } else {
+      selectNth(values, from, end - 1, start + rank);
+    }
     at.set(rank, values[start + rank]);
     from = start + rank + 1;
+    previous = rank;
   }
   return fractions.map((p) => {
     const row = p * (n - 1);
