@@ -262,6 +262,14 @@ describe('Reports', () => {
       .set(bearer(viewer))
       .expect(200);
     expect(empty.body.rows).toEqual([]);
+    const emptyCsv = await t.http
+      .get('/api/v1/reports/coverage')
+      .query({ from: '2003-01-01', to: '2003-01-02' })
+      .set({ ...bearer(viewer), accept: 'text/csv' })
+      .expect(200);
+    expect(emptyCsv.text).toBe(
+      'country,itemCode,itemName,category,requested,dispatched,delivered\n',
+    );
 
     const march = { from: '2003-03-01T00:00:00.000Z', to: '2003-04-01T00:00:00.000Z' };
     const res = await t.http

@@ -14,6 +14,7 @@ import {
   TurnaroundQueryDto,
   TurnaroundReportDto,
 } from './dto/report.dto';
+import { REMAINING_BUCKETS } from './report-vocabulary';
 import { ReportsService } from './reports.service';
 
 type Format = 'json' | 'csv';
@@ -53,14 +54,51 @@ function assertRange(q: ReportRangeDto): void {
   }
 }
 
-function csv(reply: FastifyReply, name: string, rows: Record<string, unknown>[]): string {
+const TURNAROUND_COLUMNS = [
+  'metric',
+  'groupBy',
+  'key',
+  'label',
+  'count',
+  'meanHours',
+  'p50Hours',
+  'p90Hours',
+  'p95Hours',
+  'maxHours',
+  'withinSlaShare',
+];
+const COMPLIANCE_COLUMNS = [
+  'asOf',
+  'metric',
+  'met',
+  'breached',
+  'withinSlaShare',
+  'running',
+  'atRisk',
+  'breaching',
+  'paused',
+  ...REMAINING_BUCKETS.map((b) => `open_${b.bucket}`),
+];
+const COVERAGE_COLUMNS = [
+  'country',
+  'itemCode',
+  'itemName',
+  'category',
+  'requested',
+  'dispatched',
+  'delivered',
+];
+
+/** CSV with a header line, also when there are no rows. */
+function csv(
+  reply: FastifyReply,
+  name: string,
+  columns: string[],
+  rows: Record<string, unknown>[],
+): string {
   reply.header('content-type', 'text/csv; charset=utf-8');
   reply.header('content-disposition', `attachment; filename="${name}.csv"`);
-  return stringify(rows, {
-    header: true,
-    columns: rows.length > 0 ? Object.keys(rows[0]) : undefined,
-    cast: { date: (d) => d.toISOString() },
-  });
+  return stringify(rows, { header: true, columns, cast: { date: (d) => d.toISOString() } });
 }
 
 @ApiTags('reports')
@@ -91,6 +129,7 @@ export class ReportsController {
     return csv(
       reply,
       `turnaround-${q.metric}-by-${q.groupBy}`,
+      TURNAROUND_COLUMNS,
       report.rows.map((r) => ({ metric: report.metric, groupBy: report.groupBy, ...r })),
     );
   }
@@ -111,6 +150,7 @@ export class ReportsController {
     return csv(
       reply,
       'sla-compliance',
+      COMPLIANCE_COLUMNS,
       report.metrics.map(({ openByRemaining, ...m }) => ({
         asOf: report.asOf,
         ...m,
@@ -136,6 +176,11 @@ export class ReportsController {
     assertRange(q);
     const report = await this.reports.coverage(q);
     if (format === 'json') return report;
-    return csv(reply, 'coverage', report.items as unknown as Record<string, unknown>[]);
+    return csv(
+      reply,
+      'coverage',
+      COVERAGE_COLUMNS,
+      report.items as unknown as Record<string, unknown>[],
+    );
   }
 }
