@@ -6,6 +6,69 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (`coverage_cells`). Triggers note which requests and shipments changed in `report_dirty`, in
  * the transaction of the change; the `refresh-report-rollups` job recomputes their rows.
  */
+/**
+ * What marks a request or shipment changed: per table and event, the (subject_type,
+ * subject_id) of the rows whose change matters to the reports.
+ */
+const DIRTY_TRIGGERS: { fn: string; table: string; event: 'INSERT' | 'UPDATE'; changed: string }[] =
+  [
+    {
+      fn: 'report_dirty_requests_new',
+      table: 'requests',
+      event: 'INSERT',
+      changed: `SELECT 'request' AS subject_type, id AS subject_id FROM new_rows`,
+    },
+    {
+      fn: 'report_dirty_requests_changed',
+      table: 'requests',
+      event: 'UPDATE',
+      changed: `SELECT 'request' AS subject_type, n.id AS subject_id
+                  FROM new_rows n JOIN old_rows o USING (id)
+                 WHERE (n.status, n.first_dispatch_at, n.delivered_at, n.received_at, n.priority)
+                   IS DISTINCT FROM (o.status, o.first_dispatch_at, o.delivered_at, o.received_at,
+                                     o.priority)`,
+    },
+    {
+      fn: 'report_dirty_request_lines_changed',
+      table: 'request_lines',
+      event: 'UPDATE',
+      changed: `SELECT 'request' AS subject_type, n.request_id AS subject_id
+                  FROM new_rows n JOIN old_rows o USING (id)
+                 WHERE (n.dispatched, n.delivered) IS DISTINCT FROM (o.dispatched, o.delivered)`,
+    },
+    {
+      fn: 'report_dirty_shipments_new',
+      table: 'shipments',
+      event: 'INSERT',
+      changed: `SELECT 'shipment' AS subject_type, id AS subject_id FROM new_rows`,
+    },
+    {
+      fn: 'report_dirty_shipments_changed',
+      table: 'shipments',
+      event: 'UPDATE',
+      changed: `SELECT 'shipment' AS subject_type, n.id AS subject_id
+                  FROM new_rows n JOIN old_rows o USING (id)
+                 WHERE (n.dispatched_at, n.delivered_at, n.carrier_id, n.mode,
+                        n.destination_country, n.version)
+                   IS DISTINCT FROM (o.dispatched_at, o.delivered_at, o.carrier_id, o.mode,
+                                     o.destination_country, o.version)`,
+    },
+    // A clock names its own subject's type; only a change of state matters to the facts.
+    {
+      fn: 'report_dirty_clocks_new',
+      table: 'sla_clocks',
+      event: 'INSERT',
+      changed: `SELECT subject_type, subject_id FROM new_rows`,
+    },
+    {
+      fn: 'report_dirty_clocks_changed',
+      table: 'sla_clocks',
+      event: 'UPDATE',
+      changed: `SELECT n.subject_type, n.subject_id FROM new_rows n JOIN old_rows o USING (id)
+                 WHERE n.state IS DISTINCT FROM o.state`,
+    },
+  ];
+
 export class CreateReportRollups1764288000000 implements MigrationInterface {
   name = 'CreateReportRollups1764288000000';
 
@@ -63,66 +126,19 @@ export class CreateReportRollups1764288000000 implements MigrationInterface {
         WHERE state IN ('running', 'paused')`);
 
     // Statement-level triggers: one insert per statement, however many rows a batch changes.
-    const dirty = (name: string, type: string, select: string) =>
-      q.query(`
-        CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    for (const t of DIRTY_TRIGGERS) {
+      await q.query(`
+        CREATE FUNCTION ${t.fn}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           INSERT INTO report_dirty (subject_type, subject_id)
-            SELECT DISTINCT '${type}', subject_id FROM (${select}) changed ORDER BY 2;
+            SELECT DISTINCT subject_type, subject_id FROM (${t.changed}) changed ORDER BY 1, 2;
           RETURN NULL;
         END $$`);
-    await dirty('report_dirty_requests_new', 'request', `SELECT id AS subject_id FROM new_rows`);
-    await dirty(
-      'report_dirty_requests_changed',
-      'request',
-      `SELECT n.id AS subject_id FROM new_rows n JOIN old_rows o USING (id)
-        WHERE (n.status, n.first_dispatch_at, n.delivered_at, n.received_at, n.priority)
-          IS DISTINCT FROM (o.status, o.first_dispatch_at, o.delivered_at, o.received_at, o.priority)`,
-    );
-    await dirty(
-      'report_dirty_request_lines_changed',
-      'request',
-      `SELECT n.request_id AS subject_id FROM new_rows n JOIN old_rows o USING (id)
-        WHERE (n.dispatched, n.delivered) IS DISTINCT FROM (o.dispatched, o.delivered)`,
-    );
-    await dirty('report_dirty_shipments_new', 'shipment', `SELECT id AS subject_id FROM new_rows`);
-    await dirty(
-      'report_dirty_shipments_changed',
-      'shipment',
-      `SELECT n.id AS subject_id FROM new_rows n JOIN old_rows o USING (id)
-        WHERE (n.dispatched_at, n.delivered_at, n.carrier_id, n.mode, n.destination_country,
-               n.version)
-          IS DISTINCT FROM (o.dispatched_at, o.delivered_at, o.carrier_id, o.mode,
-                            o.destination_country, o.version)`,
-    );
-    // A clock names its own subject's type; only a change of state matters to the facts.
-    const clocks = (name: string, select: string) =>
-      q.query(`
-        CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          INSERT INTO report_dirty (subject_type, subject_id)
-            SELECT DISTINCT subject_type, subject_id FROM (${select}) changed ORDER BY 1, 2;
-          RETURN NULL;
-        END $$`);
-    await clocks('report_dirty_clocks_new', `SELECT subject_type, subject_id FROM new_rows`);
-    await clocks(
-      'report_dirty_clocks_changed',
-      `SELECT n.subject_type, n.subject_id FROM new_rows n JOIN old_rows o USING (id)
-        WHERE n.state IS DISTINCT FROM o.state`,
-    );
-
-    const trigger = (table: string, event: 'INSERT' | 'UPDATE', fn: string) =>
-      q.query(`
-        CREATE TRIGGER ${fn}_${event.toLowerCase()} AFTER ${event} ON ${table}
-          REFERENCING ${event === 'UPDATE' ? 'OLD TABLE AS old_rows ' : ''}NEW TABLE AS new_rows
-          FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
-    await trigger('requests', 'INSERT', 'report_dirty_requests_new');
-    await trigger('requests', 'UPDATE', 'report_dirty_requests_changed');
-    await trigger('request_lines', 'UPDATE', 'report_dirty_request_lines_changed');
-    await trigger('shipments', 'INSERT', 'report_dirty_shipments_new');
-    await trigger('shipments', 'UPDATE', 'report_dirty_shipments_changed');
-    await trigger('sla_clocks', 'INSERT', 'report_dirty_clocks_new');
-    await trigger('sla_clocks', 'UPDATE', 'report_dirty_clocks_changed');
+      await q.query(`
+        CREATE TRIGGER ${t.fn}_${t.event.toLowerCase()} AFTER ${t.event} ON ${t.table}
+          REFERENCING ${t.event === 'UPDATE' ? 'OLD TABLE AS old_rows ' : ''}NEW TABLE AS new_rows
+          FOR EACH STATEMENT EXECUTE FUNCTION ${t.fn}()`);
+    }
 
     // Requests and shipments older than this migration get their facts from the first run.
     await q.query(`
@@ -131,27 +147,9 @@ export class CreateReportRollups1764288000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const [table, fn, event] of [
-      ['requests', 'report_dirty_requests_new', 'insert'],
-      ['requests', 'report_dirty_requests_changed', 'update'],
-      ['request_lines', 'report_dirty_request_lines_changed', 'update'],
-      ['shipments', 'report_dirty_shipments_new', 'insert'],
-      ['shipments', 'report_dirty_shipments_changed', 'update'],
-      ['sla_clocks', 'report_dirty_clocks_new', 'insert'],
-      ['sla_clocks', 'report_dirty_clocks_changed', 'update'],
-    ]) {
-      await q.query(`DROP TRIGGER ${fn}_${event} ON ${table}`);
-    }
-    for (const fn of [
-      'report_dirty_requests_new',
-      'report_dirty_requests_changed',
-      'report_dirty_request_lines_changed',
-      'report_dirty_shipments_new',
-      'report_dirty_shipments_changed',
-      'report_dirty_clocks_new',
-      'report_dirty_clocks_changed',
-    ]) {
-      await q.query(`DROP FUNCTION ${fn}()`);
+    for (const t of DIRTY_TRIGGERS) {
+      await q.query(`DROP TRIGGER ${t.fn}_${t.event.toLowerCase()} ON ${t.table}`);
+      await q.query(`DROP FUNCTION ${t.fn}()`);
     }
     await q.query(`DROP INDEX sla_clocks_open_figures`);
     for (const table of ['coverage_cells', 'report_facts', 'report_dirty']) {

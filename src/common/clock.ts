@@ -19,10 +19,6 @@ export class SystemClock extends Clock {
   now(): Date {
     return new Date();
   }
-
-  override msUntil(instant: Date): number {
-    return instant.getTime() - Date.now();
-  }
 }
 
 /** `<ISO 8601 instant>@<real epoch ms>`, e.g. `2020-01-15T00:00:00Z@1764170000000`. */

