@@ -262,7 +262,8 @@ export class ShipmentEventsService {
   /**
    * Starts the SLA clocks of requests and dispatched shipments older than SLA clocks (the
    * migration that created them queues this once), shipments folded from their facts as any
-   * event would, a batch per transaction.
+   * event would, a batch per transaction. Returns how many clocks it started: none when run
+   * again, even for a shipment whose facts hold no dispatch.
    */
   async backfillClocks(batch = 200): Promise<{ requests: number; shipments: number }> {
     const requests = await this.sla.backfillRequests(batch);
@@ -271,9 +272,9 @@ export class ShipmentEventsService {
     for (;;) {
       const ids = await this.sla.shipmentsWithoutClocks(after, batch);
       if (ids.length === 0) return { requests, shipments };
-      await this.shipments.transaction(async (manager) => {
+      shipments += await this.shipments.transaction(async (manager) => {
         const locked = await this.shipments.lockWithFacts(manager, ids);
-        await this.sla.syncShipments(
+        return this.sla.syncShipments(
           manager,
           locked.shipments.map((shipment) => {
             const fold = foldFacts(
@@ -285,7 +286,6 @@ export class ShipmentEventsService {
           }),
         );
       });
-      shipments += ids.length;
       after = ids[ids.length - 1];
     }
   }

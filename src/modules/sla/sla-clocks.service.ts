@@ -94,9 +94,12 @@ export class SlaClocksService {
     private readonly clock: Clock,
   ) {}
 
-  /** Brings the clocks of these requests in step with them (call with the requests locked). */
-  async syncRequests(manager: EntityManager, requestIds: string[]): Promise<void> {
-    if (requestIds.length === 0) return;
+  /**
+   * Brings the clocks of these requests in step with them (call with the requests locked).
+   * Returns how many clocks it started.
+   */
+  async syncRequests(manager: EntityManager, requestIds: string[]): Promise<number> {
+    if (requestIds.length === 0) return 0;
     const requests = await this.clocks.requestSubjects(manager, [...new Set(requestIds)]);
     const desired: Desired[] = [];
     for (const r of requests) {
@@ -124,25 +127,24 @@ export class SlaClocksService {
         },
       );
     }
-    await this.apply(manager, desired);
+    return this.apply(manager, desired);
   }
 
   /**
    * Starts the clocks of requests that have none (they existed before SLA clocks did), a batch
    * per transaction, walking the ids once; shipments go through ShipmentEventsService, which
-   * folds their facts. Returns how many requests it looked at.
+   * folds their facts. Returns how many clocks it started: none when run again.
    */
   async backfillRequests(batch = 200): Promise<number> {
     let after = '00000000-0000-0000-0000-000000000000';
-    let seen = 0;
+    let started = 0;
     for (;;) {
       const ids = await this.clocks.requestsWithoutClocks(after, batch);
-      if (ids.length === 0) return seen;
-      await this.clocks.transaction(async (manager) => {
+      if (ids.length === 0) return started;
+      started += await this.clocks.transaction(async (manager) => {
         await this.fulfilment.lockRequests(manager, ids);
-        await this.syncRequests(manager, ids);
+        return this.syncRequests(manager, ids);
       });
-      seen += ids.length;
       after = ids[ids.length - 1];
     }
   }
@@ -153,9 +155,9 @@ export class SlaClocksService {
   }
 
   /** Brings the dispatch-to-delivery clocks of these shipments in step (shipments locked). */
-  async syncShipments(manager: EntityManager, shipments: ShipmentClockInput[]): Promise<void> {
-    if (shipments.length === 0) return;
-    await this.apply(
+  async syncShipments(manager: EntityManager, shipments: ShipmentClockInput[]): Promise<number> {
+    if (shipments.length === 0) return 0;
+    return this.apply(
       manager,
       shipments.map((s) => {
         const start = s.status === 'cancelled' ? null : s.dispatchedAt;
@@ -181,7 +183,8 @@ export class SlaClocksService {
     );
   }
 
-  private async apply(manager: EntityManager, desired: Desired[]): Promise<void> {
+  /** Writes the clocks that changed; returns how many it started. */
+  private async apply(manager: EntityManager, desired: Desired[]): Promise<number> {
     const existing = new Map(
       (
         await this.clocks.clocksOf(
@@ -205,6 +208,7 @@ export class SlaClocksService {
     }
 
     const writes: ClockWrite[] = [];
+    let started = 0;
     for (const d of desired) {
       const current = existing.get(`${d.subject.subjectId}/${d.metric}`);
       if (!current) {
@@ -213,6 +217,7 @@ export class SlaClocksService {
         if (!policy) continue;
         const times = settleClock(policy, { ...d.facts, startAt: d.facts.startAt });
         writes.push({ ...d.subject, metric: d.metric, policyId: policy.id, ...times });
+        started++;
         continue;
       }
       const before = toTimes(current);
@@ -253,6 +258,7 @@ export class SlaClocksService {
       manager,
       saved.flatMap((c) => (c.next_alert_at ? [c.next_alert_at] : [])),
     );
+    return started;
   }
 
   /**
