@@ -47,14 +47,17 @@ describe('transactional outbox', () => {
 
   it('enqueues nothing when the transaction rolls back', async () => {
     const outbox = t.app.get(OutboxService);
-    const before = await t.dataSource.query(`SELECT count(*)::int AS n FROM outbox`);
+    // Only this job's rows: the app's own sweeps may enqueue others meanwhile.
+    const count = `SELECT count(*)::int AS n FROM outbox
+                    WHERE job_name = 'purge-outbox' AND payload->>'retentionHours' = '8'`;
+    const before = await t.dataSource.query(count);
     await expect(
       t.dataSource.transaction(async (manager) => {
         await outbox.enqueue(manager, { name: 'purge-outbox', data: { retentionHours: 8 } });
         throw new Error('domain change failed');
       }),
     ).rejects.toThrow('domain change failed');
-    const after = await t.dataSource.query(`SELECT count(*)::int AS n FROM outbox`);
+    const after = await t.dataSource.query(count);
     expect(after[0].n).toBe(before[0].n);
   });
 
