@@ -1,90 +1,38 @@
 /**
  * Exact continuous percentiles, computed as PostgreSQL's `percentile_cont` computes them: for a
  * fraction p of n sorted values, the value at row p·(n−1), interpolated linearly between its two
- * neighbours (`lo + (hi − lo) · (row − ⌊row⌋)`, in float64, like `float8_lerp`). The values are
- * not sorted: each needed rank is selected in expected linear time, and the slice is reordered.
+ * neighbours (`lo + (hi − lo) · (row − ⌊row⌋)`, in float64, like `float8_lerp`). The reports keep
+ * their values in sorted order, so a percentile is the values at one or two ranks.
  */
-export function percentilesCont(
-  values: Float64Array,
-  start: number,
-  end: number,
-  fractions: readonly number[],
-): number[] {
-  const n = end - start;
-  if (n <= 0) return fractions.map(() => Number.NaN);
+
+/** The ranks (0-based, ascending, distinct) whose values the fractions of n values need. */
+export function percentileRanks(n: number, fractions: readonly number[]): number[] {
   const ranks = new Set<number>();
   for (const p of fractions) {
     const row = p * (n - 1);
     ranks.add(Math.floor(row));
     ranks.add(Math.ceil(row));
   }
-  const at = new Map<number, number>();
-  let from = start;
-  let previous = -2;
-  for (const rank of [...ranks].sort((a, b) => a - b)) {
-    if (rank === previous + 1) {
-      // The next rank after a selected one is the smallest value above it: one scan.
-      let min = values[from];
-      let where = from;
-      for (let i = from + 1; i < end; i++) {
-        if (values[i] < min) {
-          min = values[i];
-          where = i;
-        }
-      }
-      swap(values, from, where);
-    } else {
-      selectNth(values, from, end - 1, start + rank);
-    }
-    at.set(rank, values[start + rank]);
-    from = start + rank + 1;
-    previous = rank;
-  }
-  return fractions.map((p) => {
-    const row = p * (n - 1);
-    const first = Math.floor(row);
-    const second = Math.ceil(row);
-    const lo = at.get(first)!;
-    if (first === second) return lo;
-    const hi = at.get(second)!;
-    return lo + (row - first) * (hi - lo);
-  });
+  return [...ranks].sort((a, b) => a - b);
 }
 
-/**
- * Reorders a[left..right] so that a[k] holds the value a full sort would put there, everything
- * before it is ≤ and everything after it ≥ (Hoare partitions around a median of three).
- */
-export function selectNth(a: Float64Array, left: number, right: number, k: number): void {
-  let lo = left;
-  let hi = right;
-  while (hi > lo) {
-    const mid = lo + ((hi - lo) >> 1);
-    // Median of three to a[mid], so sorted or reversed input stays linear.
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    // Now a[lo..j] ≤ pivot ≤ a[i..hi], and anything between j and i equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
+/** The percentile p of n sorted values, given the value at each rank `percentileRanks` named. */
+export function percentileCont(n: number, p: number, valueAt: (rank: number) => number): number {
+  if (n <= 0) return Number.NaN;
+  const row = p * (n - 1);
+  const first = Math.floor(row);
+  const second = Math.ceil(row);
+  const lo = valueAt(first);
+  if (first === second) return lo;
+  return lo + (row - first) * (valueAt(second) - lo);
 }
 
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
+/** The percentiles of a sorted slice, [start, end) of `sorted`. */
+export function percentilesOfSorted(
+  sorted: ArrayLike<number>,
+  start: number,
+  end: number,
+  fractions: readonly number[],
+): number[] {
+  return fractions.map((p) => percentileCont(end - start, p, (rank) => sorted[start + rank]));
 }

@@ -1,6 +1,7 @@
-import { percentilesCont } from './percentiles';
+import { percentileCont, percentileRanks } from './percentiles';
 import { dayOf, monthKey, monthOf, regionOf, weekKey, weekOf } from './report-keys';
 import { type ReportMetric, type TurnaroundGroupBy } from './report-vocabulary';
+import { sortByValue } from './sort-by-value';
 
 /**
  * The report rollups held in memory as columns, one slot per row id of `report_facts` and
@@ -77,7 +78,7 @@ const WEEK_BASE = 2_100;
 const WEEK_SPAN = 14_200;
 const MONTH_BASE = 480;
 const MONTH_SPAN = 3_300;
-const MAX_CATEGORIES = 32;
+const MAX_CATEGORIES = 16;
 // Days are offset the same way (1930 to 2200) for the month table; values that start outside
 // those years are in no report.
 const DAY_BASE = 14_610;
@@ -109,7 +110,7 @@ class Codes {
   }
 }
 
-function grow<T extends Float64Array | Uint8Array | Int8Array | Uint32Array>(
+function grow<T extends Float64Array | Uint8Array | Int8Array | Uint16Array | Uint32Array>(
   array: T,
   capacity: number,
   fill?: number,
@@ -127,10 +128,12 @@ export class ReportStore {
   private duration = new Float64Array(0);
   private within = new Int8Array(0);
   private country = new Uint8Array(0);
-  private carrier = new Uint32Array(0);
+  private carrier = new Uint16Array(0);
   private priority = new Uint8Array(0);
   private mode = new Uint8Array(0);
-  private categories = new Uint32Array(0);
+  private categories = new Uint16Array(0);
+  /** A flag per slot, clear between uses (see `sortedSlots`). */
+  private marks = new Uint8Array(0);
 
   private cellCount = 0;
   private cellDay = new Float64Array(0);
@@ -141,7 +144,7 @@ export class ReportStore {
   private cellDelivered = new Float64Array(0);
 
   private readonly countries = new Codes(255);
-  private readonly carriers = new Codes(2 ** 32 - 1);
+  private readonly carriers = new Codes(2 ** 16 - 1);
   private readonly priorities = new Codes(255);
   private readonly modes = new Codes(255);
   private readonly categoryBits = new Codes(MAX_CATEGORIES);
@@ -151,7 +154,7 @@ export class ReportStore {
   private regionOfCountry = new Uint8Array(256);
   private months: Int32Array | undefined;
   /** The slots of each metric, so a report walks one metric's facts only. */
-  private readonly metricSlots: SlotList[] = [];
+  private readonly metricFacts: MetricFacts[] = [];
   private readonly scratch = new Scratch();
 
   /** Makes room for `facts` fact slots and `cells` cell slots (a load knows its highest id). */
@@ -167,6 +170,7 @@ export class ReportStore {
       this.priority = grow(this.priority, n);
       this.mode = grow(this.mode, n);
       this.categories = grow(this.categories, n);
+      this.marks = grow(this.marks, n);
     }
     if (cells > this.cellDay.length) {
       const n = Math.max(cells, Math.ceil(this.cellDay.length * 1.25));
@@ -184,10 +188,14 @@ export class ReportStore {
     this.reserve(slot + 1, 0);
     this.size = Math.max(this.size, slot + 1);
     const metric = METRIC_CODES[row.metric];
-    if (this.metric[slot] !== metric) this.bySlotList(metric).push(slot);
+    const facts = this.factsOf(metric);
+    if (this.metric[slot] !== metric) facts.all.push(slot);
     this.metric[slot] = metric;
     this.started[slot] = row.startedMs ?? Number.NaN;
-    this.duration[slot] = row.durationMs ?? Number.NaN;
+    const before = this.duration[slot];
+    const after = row.durationMs ?? Number.NaN;
+    if (before !== after && (before === before || after === after)) facts.changed.push(slot);
+    this.duration[slot] = after;
     this.within[slot] = row.withinSla === null ? -1 : row.withinSla ? 1 : 0;
     const country = this.countries.code(row.country);
     if (row.country !== null && this.regionOfCountry[country] === 0) {
@@ -219,21 +227,17 @@ export class ReportStore {
 
   /**
    * Turnaround per group: count, mean, exact p50 / p90 / p95 (as `percentile_cont` over the
-   * hours) and max of the measured values matching the filter, groups in key order.
+   * hours) and max of the measured values matching the filter, groups in key order. The values
+   * come in ascending order (`sortedSlots`), so each group's are too: one pass counts the
+   * groups, and a second picks the values at the ranks the percentiles need.
    */
   turnaround(filter: FactFilter, groupBy: TurnaroundGroupBy): TurnaroundFigures[] {
-    const rows = this.select(filter, true);
+    const rows = this.select(filter, this.sortedSlots(this.factsOf(METRIC_CODES[filter.metric])));
     if (rows.length === 0) return [];
     const { groups, slots, span, label } = this.groupsOf(rows, groupBy);
     const counts = new Uint32Array(span);
-    for (let k = 0; k < groups.length; k++) counts[groups[k]]++;
-    const offsets = new Uint32Array(span + 1);
-    for (let g = 0; g < span; g++) offsets[g + 1] = offsets[g] + counts[g];
-    // Counting sort of the values by group: each group's hours end up side by side.
-    const hours = this.scratch.hours(groups.length);
-    const fill = offsets.slice(0, span);
     const sumMs = new Float64Array(span);
-    const maxMs = new Float64Array(span).fill(-Infinity);
+    const maxMs = new Float64Array(span);
     const met = new Uint32Array(span);
     const judged = new Uint32Array(span);
     const duration = this.duration;
@@ -242,20 +246,44 @@ export class ReportStore {
       const g = groups[k];
       const i = slots[k];
       const ms = duration[i];
-      hours[fill[g]++] = ms / HOUR_MS;
+      counts[g]++;
       sumMs[g] += ms;
-      if (ms > maxMs[g]) maxMs[g] = ms;
+      maxMs[g] = ms; // ascending: the last is the largest
       const w = within[i];
       if (w >= 0) {
         judged[g]++;
         met[g] += w;
       }
     }
+    // The ranks each group needs, side by side; `next` walks them as the group's values pass.
+    const ranks: number[][] = [];
+    const firstRank = new Uint32Array(span + 1);
+    const wanted: number[] = [];
+    for (let g = 0; g < span; g++) {
+      ranks[g] = counts[g] === 0 ? [] : percentileRanks(counts[g], FRACTIONS);
+      firstRank[g] = wanted.length;
+      wanted.push(...ranks[g]);
+    }
+    firstRank[span] = wanted.length;
+    const rankAt = Int32Array.from(wanted);
+    const hoursAt = new Float64Array(wanted.length);
+    const next = firstRank.slice(0, span);
+    const seen = new Uint32Array(span);
+    for (let k = 0; k < groups.length; k++) {
+      const g = groups[k];
+      const t = next[g];
+      if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
+        hoursAt[t] = duration[slots[k]] / HOUR_MS;
+        next[g] = t + 1;
+      }
+      seen[g]++;
+    }
     const result: TurnaroundFigures[] = [];
     for (let g = 0; g < span; g++) {
       const n = counts[g];
       if (n === 0) continue;
-      const [p50, p90, p95] = percentilesCont(hours, offsets[g], offsets[g + 1], FRACTIONS);
+      const valueAt = (rank: number) => hoursAt[firstRank[g] + ranks[g].indexOf(rank)];
+      const [p50, p90, p95] = FRACTIONS.map((p) => percentileCont(n, p, valueAt));
       result.push({
         key: label(g),
         count: n,
@@ -272,7 +300,7 @@ export class ReportStore {
 
   /** Met and breached values (stopped SLA clocks) matching the filter. */
   compliance(filter: FactFilter): { met: number; breached: number } {
-    const rows = this.select(filter, false);
+    const rows = this.select(filter, this.factsOf(METRIC_CODES[filter.metric]).all.view());
     const within = this.within;
     let met = 0;
     let judged = 0;
@@ -289,7 +317,10 @@ export class ReportStore {
   /** Requests received per country in the range (facts of one request metric, measured or not). */
   requestsByCountry(filter: Omit<FactFilter, 'metric'>): Map<string, number> {
     const counts = new Uint32Array(256);
-    const rows = this.select({ ...filter, metric: 'request_to_first_dispatch' }, false);
+    const rows = this.select(
+      filter,
+      this.factsOf(METRIC_CODES.request_to_first_dispatch).all.view(),
+    );
     for (let k = 0; k < rows.length; k++) counts[this.country[rows[k]]]++;
     const out = new Map<string, number>();
     counts.forEach((n, code) => {
@@ -345,10 +376,10 @@ export class ReportStore {
   }
 
   /**
-   * The slots matching the filter (`measured`: with a duration), in one pass with the tests
-   * inlined: this loop is what a report costs.
+   * The candidates (slots of one metric) matching the filter, in their order, in one pass with
+   * the tests inlined: this loop is most of what a report costs.
    */
-  private select(f: FactFilter, measured: boolean): Int32Array {
+  private select(f: Omit<FactFilter, 'metric'>, candidates: Int32Array): Int32Array {
     const code = (codes: Codes, value: string | undefined): number =>
       value === undefined ? -1 : (codes.find(value) ?? -2);
     const country = code(this.countries, f.country);
@@ -359,22 +390,17 @@ export class ReportStore {
     const category = code(this.categoryBits, f.category);
     // A value never stored matches nothing.
     if ([country, region, carrier, priority, mode, category].includes(-2)) return new Int32Array(0);
-    const bit = category > 0 ? (1 << (category - 1)) >>> 0 : 0;
-    const metric = METRIC_CODES[f.metric];
+    const bit = category > 0 ? 1 << (category - 1) : 0;
     const from = Math.max(f.fromMs ?? EARLIEST_MS, EARLIEST_MS);
     const to = Math.min(f.toMs ?? LATEST_MS, LATEST_MS);
-    const candidates = this.bySlotList(metric);
-    const slots = candidates.slots;
     const out = this.scratch.slots(candidates.length);
     let n = 0;
-    const { metric: M, started: S, duration: D, country: C, carrier: K, priority: P } = this;
+    const { started: S, country: C, carrier: K, priority: P } = this;
     const { mode: O, categories: G, regionOfCountry: R } = this;
     for (let k = 0; k < candidates.length; k++) {
-      const i = slots[k];
-      if (M[i] !== metric) continue;
+      const i = candidates[k];
       const start = S[i];
       if (!(start >= from && start < to)) continue;
-      if (measured && D[i] !== D[i]) continue;
       if (country >= 0 && C[i] !== country) continue;
       if (region >= 0 && R[C[i]] !== region) continue;
       if (carrier >= 0 && K[i] !== carrier) continue;
@@ -393,9 +419,9 @@ export class ReportStore {
   private groupsOf(
     rows: Int32Array,
     groupBy: TurnaroundGroupBy,
-  ): { groups: Int32Array; slots: Int32Array; span: number; label: (g: number) => string | null } {
+  ): { groups: Uint16Array; slots: Int32Array; span: number; label: (g: number) => string | null } {
     const groups = this.scratch.groups(rows.length);
-    const column = (values: Uint8Array | Uint32Array) => {
+    const column = (values: Uint8Array | Uint16Array) => {
       for (let k = 0; k < rows.length; k++) groups[k] = values[rows[k]];
     };
     switch (groupBy) {
@@ -463,13 +489,53 @@ export class ReportStore {
     }
   }
 
-  private bySlotList(metric: number): SlotList {
-    let list = this.metricSlots[metric];
-    if (!list) {
-      list = new SlotList();
-      this.metricSlots[metric] = list;
+  private factsOf(metric: number): MetricFacts {
+    let facts = this.metricFacts[metric];
+    if (!facts) {
+      facts = new MetricFacts();
+      this.metricFacts[metric] = facts;
     }
-    return list;
+    return facts;
+  }
+
+  /**
+   * The metric's measured slots in ascending order of duration, brought up to date with the
+   * durations that changed since the last call: a few changes are taken out and merged back in
+   * (linear), many mean a new sort.
+   */
+  private sortedSlots(facts: MetricFacts): Int32Array {
+    const changed = facts.changed.view();
+    if (changed.length === 0) return facts.sorted;
+    const D = this.duration;
+    if (changed.length * 8 > facts.sorted.length) {
+      const all = facts.all.view();
+      const measured = this.scratch.slots(all.length);
+      let n = 0;
+      for (let k = 0; k < all.length; k++) if (D[all[k]] === D[all[k]]) measured[n++] = all[k];
+      facts.sorted = sortByValue(measured.subarray(0, n), D);
+    } else {
+      const marks = this.marks;
+      for (let k = 0; k < changed.length; k++) marks[changed[k]] = 1;
+      const kept = new Int32Array(facts.sorted.length + changed.length);
+      let n = 0;
+      for (const slot of facts.sorted) if (marks[slot] === 0) kept[n++] = slot;
+      const moved: number[] = [];
+      for (const slot of changed) {
+        if (marks[slot] === 0) continue; // listed twice
+        marks[slot] = 0;
+        if (D[slot] === D[slot]) moved.push(slot);
+      }
+      moved.sort((a, b) => D[a] - D[b]);
+      // Merge from the back, in place: `kept` has room for the moved slots after its own.
+      let a = n - 1;
+      let b = moved.length - 1;
+      for (let w = n + moved.length - 1; b >= 0; w--) {
+        kept[w] = a >= 0 && D[kept[a]] > D[moved[b]] ? kept[a--] : moved[b--];
+      }
+      facts.sorted = kept.subarray(0, n + moved.length);
+    }
+    facts.changed.length = 0;
+    return facts.sorted;
   }
 
   /** Month number of every day from 1930 to 2200, computed once. */
@@ -480,6 +546,14 @@ export class ReportStore {
     }
     return this.months;
   }
+}
+
+/** A metric's slots, and its measured slots by duration (see `ReportStore.sortedSlots`). */
+class MetricFacts {
+  readonly all = new SlotList();
+  sorted: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  /** Slots whose duration changed since `sorted` was built (a slot may appear twice). */
+  readonly changed = new SlotList();
 }
 
 /** A growable list of slots. */
@@ -495,6 +569,10 @@ class SlotList {
     }
     this.slots[this.length++] = slot;
   }
+
+  view(): Int32Array {
+    return this.slots.subarray(0, this.length);
+  }
 }
 
 /**
@@ -504,22 +582,18 @@ class SlotList {
 class Scratch {
   private buffers = {
     slots: new Int32Array(0),
-    groups: new Int32Array(0),
+    groups: new Uint16Array(0),
     expanded: new Int32Array(0),
-    hours: new Float64Array(0),
   };
 
   slots(n: number): Int32Array {
     return this.take('slots', n);
   }
-  groups(n: number): Int32Array {
+  groups(n: number): Uint16Array {
     return this.take('groups', n);
   }
   expanded(n: number): Int32Array {
     return this.take('expanded', n);
-  }
-  hours(n: number): Float64Array {
-    return this.take('hours', n);
   }
 
   private take<K extends keyof Scratch['buffers']>(name: K, n: number): Scratch['buffers'][K] {
