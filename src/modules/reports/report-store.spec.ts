@@ -30,8 +30,17 @@ function naive(rows: Map<number, FactRow>, country?: string) {
   });
 }
 
+/** Stopped clocks met and breached, measured or not. */
+function outcomes(rows: Map<number, FactRow>, country?: string) {
+  const of = [...rows.values()].filter((r) => !country || r.country === country);
+  return {
+    met: of.filter((r) => r.withinSla === true).length,
+    breached: of.filter((r) => r.withinSla === false).length,
+  };
+}
+
 describe('ReportStore', () => {
-  it('answers exact percentiles as facts arrive and their durations change, a few or many at a time', () => {
+  it('answers exact percentiles and outcomes as facts arrive and change, a few or many at a time', () => {
     fc.assert(
       fc.property(
         fc.array(fact, { minLength: 1, maxLength: 120 }),
@@ -71,6 +80,12 @@ describe('ReportStore', () => {
               }))
               .sort((a, b) => (a.key < b.key ? -1 : 1));
             expect(got).toEqual(naive(rows, country ?? undefined));
+            expect(
+              store.compliance({
+                metric: 'dispatch_to_delivery',
+                country: country ?? undefined,
+              }),
+            ).toEqual(outcomes(rows, country ?? undefined));
           }
         },
       ),

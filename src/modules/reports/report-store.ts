@@ -1,6 +1,7 @@
 import { percentileCont, percentileRanks } from './percentiles';
 import { dayOf, monthKey, monthOf, regionOf, weekKey, weekOf } from './report-keys';
 import { type ReportMetric, type TurnaroundGroupBy } from './report-vocabulary';
+import { FactTable } from './fact-table';
 import { sortByValue } from './sort-by-value';
 
 /**
@@ -79,6 +80,13 @@ const WEEK_SPAN = 14_200;
 const MONTH_BASE = 480;
 const MONTH_SPAN = 3_300;
 const MAX_CATEGORIES = 16;
+// A fact's labels in one word: country (8 bits), priority (4), mode (4), carrier (16). Its
+// flags: category bits (16), then the SLA outcome (0 none, 1 breached, 2 met).
+const COUNTRY_MASK = 0xff;
+const CATEGORY_MASK = 0xffff;
+const PRIORITY_SHIFT = 8;
+const MODE_SHIFT = 12;
+const CARRIER_SHIFT = 16;
 // Days are offset the same way (1930 to 2200) for the month table; values that start outside
 // those years are in no report.
 const DAY_BASE = 14_610;
@@ -110,7 +118,7 @@ class Codes {
   }
 }
 
-function grow<T extends Float64Array | Uint8Array | Int8Array | Uint16Array | Uint32Array>(
+function grow<T extends Float64Array | Uint8Array | Int32Array | Uint32Array>(
   array: T,
   capacity: number,
   fill?: number,
@@ -122,18 +130,11 @@ function grow<T extends Float64Array | Uint8Array | Int8Array | Uint16Array | Ui
 }
 
 export class ReportStore {
-  private size = 0;
-  private metric = new Uint8Array(0);
-  private started = new Float64Array(0);
-  private duration = new Float64Array(0);
-  private within = new Int8Array(0);
-  private country = new Uint8Array(0);
-  private carrier = new Uint16Array(0);
-  private priority = new Uint8Array(0);
-  private mode = new Uint8Array(0);
-  private categories = new Uint16Array(0);
-  /** A flag per slot, clear between uses (see `sortedSlots`). */
-  private marks = new Uint8Array(0);
+  /** Per fact slot: the table holding it (see `TABLE`; 0: none yet) and its row there. */
+  private tableOf = new Uint8Array(0);
+  private rowOf = new Int32Array(0);
+  /** Per metric (its code): measured facts by duration, measured facts not yet merged, open. */
+  private readonly tables: MetricTables[] = [];
 
   private cellCount = 0;
   private cellDay = new Float64Array(0);
@@ -145,32 +146,22 @@ export class ReportStore {
 
   private readonly countries = new Codes(255);
   private readonly carriers = new Codes(2 ** 16 - 1);
-  private readonly priorities = new Codes(255);
-  private readonly modes = new Codes(255);
+  private readonly priorities = new Codes(15);
+  private readonly modes = new Codes(15);
   private readonly categoryBits = new Codes(MAX_CATEGORIES);
   private readonly items = new Codes(2 ** 32 - 1);
   private readonly regions = new Codes(255);
   /** Country code -> region code (0: none), filled as countries appear. */
   private regionOfCountry = new Uint8Array(256);
   private months: Int32Array | undefined;
-  /** The slots of each metric, so a report walks one metric's facts only. */
-  private readonly metricFacts: MetricFacts[] = [];
   private readonly scratch = new Scratch();
 
   /** Makes room for `facts` fact slots and `cells` cell slots (a load knows its highest id). */
   reserve(facts: number, cells: number): void {
-    if (facts > this.metric.length) {
-      const n = Math.max(facts, Math.ceil(this.metric.length * 1.25));
-      this.metric = grow(this.metric, n);
-      this.started = grow(this.started, n, Number.NaN);
-      this.duration = grow(this.duration, n, Number.NaN);
-      this.within = grow(this.within, n, -1);
-      this.country = grow(this.country, n);
-      this.carrier = grow(this.carrier, n);
-      this.priority = grow(this.priority, n);
-      this.mode = grow(this.mode, n);
-      this.categories = grow(this.categories, n);
-      this.marks = grow(this.marks, n);
+    if (facts > this.tableOf.length) {
+      const n = Math.max(facts, Math.ceil(this.tableOf.length * 1.25));
+      this.tableOf = grow(this.tableOf, n);
+      this.rowOf = grow(this.rowOf, n);
     }
     if (cells > this.cellDay.length) {
       const n = Math.max(cells, Math.ceil(this.cellDay.length * 1.25));
@@ -183,34 +174,59 @@ export class ReportStore {
     }
   }
 
+  /**
+   * Stores a fact, new or rewritten. A measured fact whose duration is new waits in its
+   * metric's `staged` table until the next report merges it into the sorted one.
+   */
   putFact(row: FactRow): void {
     const slot = row.id - 1;
     this.reserve(slot + 1, 0);
-    this.size = Math.max(this.size, slot + 1);
     const metric = METRIC_CODES[row.metric];
-    const facts = this.factsOf(metric);
-    if (this.metric[slot] !== metric) facts.all.push(slot);
-    this.metric[slot] = metric;
-    this.started[slot] = row.startedMs ?? Number.NaN;
-    const before = this.duration[slot];
-    const after = row.durationMs ?? Number.NaN;
-    if (before !== after && (before === before || after === after)) facts.changed.push(slot);
-    this.duration[slot] = after;
-    this.within[slot] = row.withinSla === null ? -1 : row.withinSla ? 1 : 0;
+    const started = row.startedMs ?? Number.NaN;
+    const duration = row.durationMs ?? Number.NaN;
     const country = this.countries.code(row.country);
     if (row.country !== null && this.regionOfCountry[country] === 0) {
       this.regionOfCountry[country] = this.regions.code(regionOf(row.country)?.code ?? null);
     }
-    this.country[slot] = country;
-    this.carrier[slot] = this.carriers.code(row.carrierId);
-    this.priority[slot] = this.priorities.code(row.priority);
-    this.mode[slot] = this.modes.code(row.mode);
+    const labels =
+      (country |
+        (this.priorities.code(row.priority) << PRIORITY_SHIFT) |
+        (this.modes.code(row.mode) << MODE_SHIFT) |
+        (this.carriers.code(row.carrierId) << CARRIER_SHIFT)) >>>
+      0;
     let bits = 0;
-    for (const category of row.categories) {
-      const code = this.categoryBits.code(category);
-      bits |= 1 << (code - 1);
+    for (const category of row.categories) bits |= 1 << (this.categoryBits.code(category) - 1);
+    const flags = (bits | ((row.withinSla === null ? 0 : row.withinSla ? 2 : 1) << 16)) >>> 0;
+
+    const tables = this.tablesOf(metric);
+    const measured = duration === duration;
+    const kind = this.tableOf[slot] % 4;
+    if (kind !== TABLE.none) {
+      const table = tables.byKind[kind];
+      const at = this.rowOf[slot];
+      const stays =
+        kind === TABLE.sorted
+          ? table.duration[at] === duration
+          : (kind === TABLE.staged) === measured;
+      if (stays) {
+        table.set(at, slot, started, duration, labels, flags);
+        return;
+      }
+      if (kind === TABLE.sorted) {
+        table.slot[at] = -1; // taken out at the next merge
+        tables.removed++;
+      } else {
+        const last = table.length - 1;
+        if (at !== last) {
+          table.copy(last, at);
+          this.rowOf[table.slot[at]] = at;
+        }
+        table.length = last;
+      }
     }
-    this.categories[slot] = bits >>> 0;
+    const into = measured ? TABLE.staged : TABLE.open;
+    this.rowOf[slot] = tables.byKind[into].push(slot, started, duration, labels, flags);
+    this.tableOf[slot] = metric * 4 + into;
   }
 
   putCell(row: CellRow): void {
@@ -228,31 +244,40 @@ export class ReportStore {
   /**
    * Turnaround per group: count, mean, exact p50 / p90 / p95 (as `percentile_cont` over the
    * hours) and max of the measured values matching the filter, groups in key order. The values
-   * come in ascending order (`sortedSlots`), so each group's are too: one pass counts the
-   * groups, and a second picks the values at the ranks the percentiles need.
+   * come in ascending order (`sorted`), so each group's are too: one pass counts the groups,
+   * and a second picks the values at the ranks the percentiles need.
    */
   turnaround(filter: FactFilter, groupBy: TurnaroundGroupBy): TurnaroundFigures[] {
-    const rows = this.select(filter, this.sortedSlots(this.factsOf(METRIC_CODES[filter.metric])));
+    const table = this.sorted(this.tablesOf(METRIC_CODES[filter.metric]));
+    const rows = this.select(filter, table);
     if (rows.length === 0) return [];
-    const { groups, slots, span, label } = this.groupsOf(rows, groupBy);
+    const { groups, span, label } = this.groupsOf(table, rows, groupBy);
+    const { duration, flags } = table;
     const counts = new Uint32Array(span);
     const sumMs = new Float64Array(span);
     const maxMs = new Float64Array(span);
     const met = new Uint32Array(span);
     const judged = new Uint32Array(span);
-    const duration = this.duration;
-    const within = this.within;
-    for (let k = 0; k < groups.length; k++) {
-      const g = groups[k];
-      const i = slots[k];
-      const ms = duration[i];
+    const add = (g: number, r: number) => {
+      const ms = duration[r];
       counts[g]++;
       sumMs[g] += ms;
       maxMs[g] = ms; // ascending: the last is the largest
-      const w = within[i];
-      if (w >= 0) {
+      const outcome = flags[r] >>> 16;
+      if (outcome !== 0) {
         judged[g]++;
-        met[g] += w;
+        met[g] += outcome - 1;
+      }
+    };
+    // Each pass calls its own function from its own loops (one loop per kind of grouping), so
+    // the engine inlines it: a function passed around would cost a call per row.
+    if (groups) for (let k = 0; k < rows.length; k++) add(groups[k], rows[k]);
+    else {
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k];
+        let bits = flags[r] & CATEGORY_MASK;
+        if (bits === 0) add(0, r);
+        for (; bits !== 0; bits &= bits - 1) add(32 - Math.clz32(bits & -bits), r);
       }
     }
     // The ranks each group needs, side by side; `next` walks them as the group's values pass.
@@ -269,14 +294,22 @@ export class ReportStore {
     const hoursAt = new Float64Array(wanted.length);
     const next = firstRank.slice(0, span);
     const seen = new Uint32Array(span);
-    for (let k = 0; k < groups.length; k++) {
-      const g = groups[k];
+    const pick = (g: number, r: number) => {
       const t = next[g];
       if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
-        hoursAt[t] = duration[slots[k]] / HOUR_MS;
+        hoursAt[t] = duration[r] / HOUR_MS;
         next[g] = t + 1;
       }
       seen[g]++;
+    };
+    if (groups) for (let k = 0; k < rows.length; k++) pick(groups[k], rows[k]);
+    else {
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k];
+        let bits = flags[r] & CATEGORY_MASK;
+        if (bits === 0) pick(0, r);
+        for (; bits !== 0; bits &= bits - 1) pick(32 - Math.clz32(bits & -bits), r);
+      }
     }
     const result: TurnaroundFigures[] = [];
     for (let g = 0; g < span; g++) {
@@ -300,15 +333,17 @@ export class ReportStore {
 
   /** Met and breached values (stopped SLA clocks) matching the filter. */
   compliance(filter: FactFilter): { met: number; breached: number } {
-    const rows = this.select(filter, this.factsOf(METRIC_CODES[filter.metric]).all.view());
-    const within = this.within;
     let met = 0;
     let judged = 0;
-    for (let k = 0; k < rows.length; k++) {
-      const w = within[rows[k]];
-      if (w >= 0) {
-        judged++;
-        met += w;
+    for (const table of this.tablesOf(METRIC_CODES[filter.metric]).all) {
+      const rows = this.select(filter, table);
+      const flags = table.flags;
+      for (let k = 0; k < rows.length; k++) {
+        const outcome = flags[rows[k]] >>> 16;
+        if (outcome !== 0) {
+          judged++;
+          met += outcome - 1;
+        }
       }
     }
     return { met, breached: judged - met };
@@ -317,11 +352,10 @@ export class ReportStore {
   /** Requests received per country in the range (facts of one request metric, measured or not). */
   requestsByCountry(filter: Omit<FactFilter, 'metric'>): Map<string, number> {
     const counts = new Uint32Array(256);
-    const rows = this.select(
-      filter,
-      this.factsOf(METRIC_CODES.request_to_first_dispatch).all.view(),
-    );
-    for (let k = 0; k < rows.length; k++) counts[this.country[rows[k]]]++;
+    for (const table of this.tablesOf(METRIC_CODES.request_to_first_dispatch).all) {
+      const rows = this.select(filter, table);
+      for (let k = 0; k < rows.length; k++) counts[table.labels[rows[k]] & COUNTRY_MASK]++;
+    }
     const out = new Map<string, number>();
     counts.forEach((n, code) => {
       const country = this.countries.values[code];
@@ -376,10 +410,10 @@ export class ReportStore {
   }
 
   /**
-   * The candidates (slots of one metric) matching the filter, in their order, in one pass with
-   * the tests inlined: this loop is most of what a report costs.
+   * The rows of the table matching the filter, in table order, in one pass with the tests
+   * inlined (the labels compared in one masked test): this loop is most of what a report costs.
    */
-  private select(f: Omit<FactFilter, 'metric'>, candidates: Int32Array): Int32Array {
+  private select(f: Omit<FactFilter, 'metric'>, table: FactTable): Int32Array {
     const code = (codes: Codes, value: string | undefined): number =>
       value === undefined ? -1 : (codes.find(value) ?? -2);
     const country = code(this.countries, f.country);
@@ -390,152 +424,141 @@ export class ReportStore {
     const category = code(this.categoryBits, f.category);
     // A value never stored matches nothing.
     if ([country, region, carrier, priority, mode, category].includes(-2)) return new Int32Array(0);
+    let mask = 0;
+    let want = 0;
+    for (const [value, shift, width] of [
+      [country, 0, COUNTRY_MASK],
+      [priority, PRIORITY_SHIFT, 0xf],
+      [mode, MODE_SHIFT, 0xf],
+      [carrier, CARRIER_SHIFT, 0xffff],
+    ]) {
+      if (value < 0) continue;
+      mask |= width << shift;
+      want |= value << shift;
+    }
+    mask >>>= 0;
+    want >>>= 0;
     const bit = category > 0 ? 1 << (category - 1) : 0;
     const from = Math.max(f.fromMs ?? EARLIEST_MS, EARLIEST_MS);
     const to = Math.min(f.toMs ?? LATEST_MS, LATEST_MS);
-    const out = this.scratch.slots(candidates.length);
+    const out = this.scratch.rows(table.length);
     let n = 0;
-    const { started: S, country: C, carrier: K, priority: P } = this;
-    const { mode: O, categories: G, regionOfCountry: R } = this;
-    for (let k = 0; k < candidates.length; k++) {
-      const i = candidates[k];
-      const start = S[i];
+    const { started: S, labels: L, flags: F, slot } = table;
+    const R = this.regionOfCountry;
+    for (let r = 0; r < table.length; r++) {
+      const start = S[r];
       if (!(start >= from && start < to)) continue;
-      if (country >= 0 && C[i] !== country) continue;
-      if (region >= 0 && R[C[i]] !== region) continue;
-      if (carrier >= 0 && K[i] !== carrier) continue;
-      if (priority >= 0 && P[i] !== priority) continue;
-      if (mode >= 0 && O[i] !== mode) continue;
-      if (bit !== 0 && (G[i] & bit) === 0) continue;
-      out[n++] = i;
+      const labels = L[r];
+      if ((labels & mask) >>> 0 !== want) continue;
+      if (region >= 0 && R[labels & COUNTRY_MASK] !== region) continue;
+      if (bit !== 0 && (F[r] & bit) === 0) continue;
+      if (slot[r] < 0) continue; // rewritten, waiting to be taken out
+      out[n++] = r;
     }
     return out.subarray(0, n);
   }
 
   /**
-   * The group of each selected slot (a slot in several categories appears once per category),
-   * how many groups there can be, and their keys.
+   * The group of each selected row (null when grouping by category: a row's categories are its
+   * flags' bits), how many groups there can be, and their keys.
    */
   private groupsOf(
+    table: FactTable,
     rows: Int32Array,
     groupBy: TurnaroundGroupBy,
-  ): { groups: Uint16Array; slots: Int32Array; span: number; label: (g: number) => string | null } {
+  ): { groups: Uint16Array | null; span: number; label: (g: number) => string | null } {
     const groups = this.scratch.groups(rows.length);
-    const column = (values: Uint8Array | Uint16Array) => {
-      for (let k = 0; k < rows.length; k++) groups[k] = values[rows[k]];
+    const labels = (shift: number, mask: number) => {
+      for (let k = 0; k < rows.length; k++) groups[k] = (table.labels[rows[k]] >>> shift) & mask;
     };
     switch (groupBy) {
       case 'country':
-        column(this.country);
-        return { groups, slots: rows, span: 256, label: (g) => this.countries.values[g] ?? null };
+        labels(0, COUNTRY_MASK);
+        return { groups, span: 256, label: (g) => this.countries.values[g] ?? null };
       case 'carrier':
-        column(this.carrier);
+        labels(CARRIER_SHIFT, 0xffff);
         return {
           groups,
-          slots: rows,
           span: this.carriers.values.length,
           label: (g) => this.carriers.values[g] ?? null,
         };
       case 'priority':
-        column(this.priority);
-        return { groups, slots: rows, span: 256, label: (g) => this.priorities.values[g] ?? null };
+        labels(PRIORITY_SHIFT, 0xf);
+        return { groups, span: 16, label: (g) => this.priorities.values[g] ?? null };
       case 'mode':
-        column(this.mode);
-        return { groups, slots: rows, span: 256, label: (g) => this.modes.values[g] ?? null };
+        labels(MODE_SHIFT, 0xf);
+        return { groups, span: 16, label: (g) => this.modes.values[g] ?? null };
       case 'region':
         for (let k = 0; k < rows.length; k++) {
-          groups[k] = this.regionOfCountry[this.country[rows[k]]];
+          groups[k] = this.regionOfCountry[table.labels[rows[k]] & COUNTRY_MASK];
         }
-        return { groups, slots: rows, span: 256, label: (g) => this.regions.values[g] ?? null };
+        return { groups, span: 256, label: (g) => this.regions.values[g] ?? null };
       case 'week':
         for (let k = 0; k < rows.length; k++) {
-          groups[k] = weekOf(dayOf(this.started[rows[k]])) + WEEK_BASE;
+          groups[k] = weekOf(dayOf(table.started[rows[k]])) + WEEK_BASE;
         }
-        return { groups, slots: rows, span: WEEK_SPAN, label: (g) => weekKey(g - WEEK_BASE) };
+        return { groups, span: WEEK_SPAN, label: (g) => weekKey(g - WEEK_BASE) };
       case 'month': {
         const months = this.monthTable();
         for (let k = 0; k < rows.length; k++) {
-          groups[k] = months[dayOf(this.started[rows[k]]) + DAY_BASE] + MONTH_BASE;
+          groups[k] = months[dayOf(table.started[rows[k]]) + DAY_BASE] + MONTH_BASE;
         }
-        return { groups, slots: rows, span: MONTH_SPAN, label: (g) => monthKey(g - MONTH_BASE) };
+        return { groups, span: MONTH_SPAN, label: (g) => monthKey(g - MONTH_BASE) };
       }
-      case 'category': {
-        let total = 0;
-        for (let k = 0; k < rows.length; k++)
-          total += Math.max(1, popcount(this.categories[rows[k]]));
-        const many = this.scratch.groups(total);
-        const slots = this.scratch.expanded(total);
-        let n = 0;
-        for (let k = 0; k < rows.length; k++) {
-          let bits = this.categories[rows[k]];
-          if (bits === 0) {
-            slots[n] = rows[k];
-            many[n++] = 0;
-          }
-          for (let b = 1; bits !== 0; b++, bits >>>= 1) {
-            if (bits & 1) {
-              slots[n] = rows[k];
-              many[n++] = b;
-            }
-          }
-        }
+      case 'category':
         return {
-          groups: many,
-          slots,
+          groups: null,
           span: MAX_CATEGORIES + 1,
           label: (g) => this.categoryBits.values[g] ?? null,
         };
-      }
     }
   }
 
-  private factsOf(metric: number): MetricFacts {
-    let facts = this.metricFacts[metric];
-    if (!facts) {
-      facts = new MetricFacts();
-      this.metricFacts[metric] = facts;
+  private tablesOf(metric: number): MetricTables {
+    let tables = this.tables[metric];
+    if (!tables) {
+      tables = new MetricTables();
+      this.tables[metric] = tables;
     }
-    return facts;
+    return tables;
   }
 
   /**
-   * The metric's measured slots in ascending order of duration, brought up to date with the
-   * durations that changed since the last call: a few changes are taken out and merged back in
-   * (linear), many mean a new sort.
+   * The metric's sorted table, first brought up to date: rewritten rows taken out, and the
+   * staged ones sorted by duration (a radix sort) and merged in, from the back, in place.
    */
-  private sortedSlots(facts: MetricFacts): Int32Array {
-    const changed = facts.changed.view();
-    if (changed.length === 0) return facts.sorted;
-    const D = this.duration;
-    if (changed.length * 8 > facts.sorted.length) {
-      const all = facts.all.view();
-      const measured = this.scratch.slots(all.length);
-      let n = 0;
-      for (let k = 0; k < all.length; k++) if (D[all[k]] === D[all[k]]) measured[n++] = all[k];
-      facts.sorted = sortByValue(measured.subarray(0, n), D);
-    } else {
-      const marks = this.marks;
-      for (let k = 0; k < changed.length; k++) marks[changed[k]] = 1;
-      const kept = new Int32Array(facts.sorted.length + changed.length);
-      let n = 0;
-      for (const slot of facts.sorted) if (marks[slot] === 0) kept[n++] = slot;
-      const moved: number[] = [];
-      for (const slot of changed) {
-        if (marks[slot] === 0) continue; // listed twice
-        marks[slot] = 0;
-        if (D[slot] === D[slot]) moved.push(slot);
+  private sorted(tables: MetricTables): FactTable {
+    const { sorted, staged } = tables;
+    if (staged.length === 0 && tables.removed === 0) return sorted;
+    if (tables.removed > 0) {
+      let kept = 0;
+      for (let r = 0; r < sorted.length; r++) {
+        if (sorted.slot[r] < 0) continue;
+        if (kept !== r) sorted.copy(r, kept);
+        kept++;
       }
-      moved.sort((a, b) => D[a] - D[b]);
-      // Merge from the back, in place: `kept` has room for the moved slots after its own.
-      let a = n - 1;
-      let b = moved.length - 1;
-      for (let w = n + moved.length - 1; b >= 0; w--) {
-        kept[w] = a >= 0 && D[kept[a]] > D[moved[b]] ? kept[a--] : moved[b--];
-      }
-      facts.sorted = kept.subarray(0, n + moved.length);
+      sorted.length = kept;
+      tables.removed = 0;
     }
-    facts.changed.length = 0;
-    return facts.sorted;
+    const rows = this.scratch.rows(staged.length);
+    for (let r = 0; r < staged.length; r++) rows[r] = r;
+    const order = sortByValue(rows, staged.duration);
+    sorted.reserve(sorted.length + staged.length);
+    let a = sorted.length - 1;
+    let b = order.length - 1;
+    for (let w = sorted.length + staged.length - 1; b >= 0; w--) {
+      if (a >= 0 && sorted.duration[a] > staged.duration[order[b]]) sorted.copy(a--, w);
+      else sorted.copy(order[b--], w, staged);
+    }
+    sorted.length += staged.length;
+    staged.length = 0;
+    staged.shrink();
+    for (let r = 0; r < sorted.length; r++) {
+      const slot = sorted.slot[r];
+      this.rowOf[slot] = r;
+      this.tableOf[slot] = (this.tableOf[slot] & ~3) | TABLE.sorted;
+    }
+    return sorted;
   }
 
   /** Month number of every day from 1930 to 2200, computed once. */
@@ -548,31 +571,19 @@ export class ReportStore {
   }
 }
 
-/** A metric's slots, and its measured slots by duration (see `ReportStore.sortedSlots`). */
-class MetricFacts {
-  readonly all = new SlotList();
-  sorted: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  /** Slots whose duration changed since `sorted` was built (a slot may appear twice). */
-  readonly changed = new SlotList();
-}
+/** Which table of its metric holds a fact: the low two bits of `tableOf` (the metric above). */
+const TABLE = { none: 0, sorted: 1, staged: 2, open: 3 } as const;
 
-/** A growable list of slots. */
-class SlotList {
-  slots = new Int32Array(1024);
-  length = 0;
-
-  push(slot: number): void {
-    if (this.length === this.slots.length) {
-      const next = new Int32Array(Math.ceil(this.slots.length * 1.5));
-      next.set(this.slots);
-      this.slots = next;
-    }
-    this.slots[this.length++] = slot;
-  }
-
-  view(): Int32Array {
-    return this.slots.subarray(0, this.length);
-  }
+/** A metric's facts: measured ones by duration, measured ones to merge in, unmeasured ones. */
+class MetricTables {
+  readonly sorted = new FactTable();
+  readonly staged = new FactTable();
+  readonly open = new FactTable();
+  readonly all = [this.sorted, this.staged, this.open];
+  /** Indexed by `TABLE` (index 0, no table, is never read). */
+  readonly byKind = [this.open, this.sorted, this.staged, this.open];
+  /** Rows of `sorted` rewritten since the last merge (their slot set to −1). */
+  removed = 0;
 }
 
 /**
@@ -581,19 +592,15 @@ class SlotList {
  */
 class Scratch {
   private buffers = {
-    slots: new Int32Array(0),
+    rows: new Int32Array(0),
     groups: new Uint16Array(0),
-    expanded: new Int32Array(0),
   };
 
-  slots(n: number): Int32Array {
-    return this.take('slots', n);
+  rows(n: number): Int32Array {
+    return this.take('rows', n);
   }
   groups(n: number): Uint16Array {
     return this.take('groups', n);
-  }
-  expanded(n: number): Int32Array {
-    return this.take('expanded', n);
   }
 
   private take<K extends keyof Scratch['buffers']>(name: K, n: number): Scratch['buffers'][K] {
@@ -606,12 +613,6 @@ class Scratch {
     }
     return buffer.subarray(0, n) as Scratch['buffers'][K];
   }
-}
-
-function popcount(bits: number): number {
-  let n = 0;
-  for (let b = bits >>> 0; b !== 0; b >>>= 1) n += b & 1;
-  return n;
 }
 
 /** Keys in order, unknown last. */
