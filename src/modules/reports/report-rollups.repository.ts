@@ -1,18 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
-import { openClockStateSql } from '../sla/sla-clocks.repository';
-import type { CellRow, FactFilter, FactRow } from './report-store';
+import type { CellRow, FactRow } from './report-store';
 import type { ReportMetric } from './report-vocabulary';
 
 /** The most urgent priority first, as SLA policies match a shipment's priority. */
 const URGENCY = `array_position(ARRAY['stat', 'asap', 'urgent', 'routine'], r.priority)`;
 /** Milliseconds between two instants, as float8 (exact for the microseconds PostgreSQL keeps). */
+const EPOCH_MS = (at: string) => `((extract(epoch FROM ${at}) * 1000)::float8)`;
 const MS_BETWEEN = (from: string, to: string) =>
   `(extract(epoch FROM ${to} - ${from}) * 1000)::float8`;
 
 const FACT_COLUMNS = `subject_type, subject_id, metric, started_at, duration_ms, within_sla, country,
-  carrier_id, priority, mode, categories`;
+  carrier_id, priority, mode, categories, clock_state, warn_at, due_at, left_ms`;
+/** What a fact copies from its SLA clock `c`: the outcome, and an open clock's figures. */
+const CLOCK_FIGURES = `
+  CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
+  CASE WHEN c.state IN ('running', 'paused') THEN c.state END AS clock_state,
+  CASE WHEN c.state = 'running' AND c.warning_ratio < 1 THEN c.warn_at END AS warn_at,
+  CASE WHEN c.state = 'running' THEN c.due_at END AS due_at,
+  CASE WHEN c.state = 'paused' THEN c.target_ms - c.paused_ms
+       - 1000 * extract(epoch FROM c.paused_at - c.started_at)::float8 END AS left_ms`;
 /**
  * Writes `computed` into report_facts: changed rows updated, new ones inserted. Not an
  * INSERT ... ON CONFLICT, which draws an id for every row it tries: readers index their arrays
@@ -23,13 +31,15 @@ const UPSERT_FACTS = `,
     UPDATE report_facts f SET
       started_at = c.started_at, duration_ms = c.duration_ms, within_sla = c.within_sla,
       country = c.country, carrier_id = c.carrier_id, priority = c.priority, mode = c.mode,
-      categories = c.categories, tx_id = pg_current_xact_id()
+      categories = c.categories, clock_state = c.clock_state, warn_at = c.warn_at,
+      due_at = c.due_at, left_ms = c.left_ms, tx_id = pg_current_xact_id()
       FROM computed c
      WHERE f.subject_id = c.subject_id AND f.metric = c.metric
        AND (f.started_at, f.duration_ms, f.within_sla, f.country, f.carrier_id, f.priority,
-            f.mode, f.categories)
+            f.mode, f.categories, f.clock_state, f.warn_at, f.due_at, f.left_ms)
          IS DISTINCT FROM (c.started_at, c.duration_ms, c.within_sla, c.country, c.carrier_id,
-                           c.priority, c.mode, c.categories))
+                           c.priority, c.mode, c.categories, c.clock_state, c.warn_at,
+                           c.due_at, c.left_ms))
   INSERT INTO report_facts (${FACT_COLUMNS})
   SELECT ${FACT_COLUMNS} FROM computed c
    WHERE NOT EXISTS (SELECT 1 FROM report_facts f
@@ -49,16 +59,6 @@ export interface Cursor {
 export interface Page<T> {
   rows: T[];
   next: Cursor | null;
-}
-
-/** Open clocks of one metric by their state now, and by hours left (per bucket). */
-export interface OpenClocks {
-  metric: ReportMetric;
-  running: number;
-  at_risk: number;
-  breaching: number;
-  paused: number;
-  buckets: number[];
 }
 
 @Injectable()
@@ -121,8 +121,7 @@ export class ReportRollupsRepository {
       `WITH computed AS (
          SELECT 'request' AS subject_type, r.id AS subject_id, m.metric,
                 r.received_at AS started_at,
-                ${MS_BETWEEN('r.received_at', 'm.ended_at')} AS duration_ms,
-                CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
+                ${MS_BETWEEN('r.received_at', 'm.ended_at')} AS duration_ms, ${CLOCK_FIGURES},
                 r.recipient_country AS country, fs.carrier_id, r.priority, fs.mode,
                 coalesce(cats.categories, '{}') AS categories
            FROM requests r
@@ -168,8 +167,7 @@ export class ReportRollupsRepository {
        computed AS (
          SELECT 'shipment' AS subject_type, s.id AS subject_id,
                 'dispatch_to_delivery' AS metric, s.dispatched_at AS started_at,
-                ${MS_BETWEEN('s.dispatched_at', 's.delivered_at')} AS duration_ms,
-                CASE c.state WHEN 'met' THEN true WHEN 'breached' THEN false END AS within_sla,
+                ${MS_BETWEEN('s.dispatched_at', 's.delivered_at')} AS duration_ms, ${CLOCK_FIGURES},
                 coalesce(s.destination_country, carried.country) AS country, s.carrier_id,
                 carried.priority, s.mode, coalesce(carried.categories, '{}') AS categories
            FROM shipments s
@@ -242,7 +240,6 @@ export class ReportRollupsRepository {
     return xmin;
   }
 
-  /** Facts written by transactions from `sinceTx` on, with ids above `afterId`, in id order. */
   /**
    * Facts written by transactions from `after.tx` on, in (transaction, id) order from `after`:
    * pages of what changed since a reader's last visit, or everything from tx 0. A page comes as
@@ -257,12 +254,15 @@ export class ReportRollupsRepository {
                 string_agg(line, E'\\n') AS body
            FROM (SELECT tx_id, id,
                         concat_ws(E'\\t', id, metric,
-                                  coalesce(((extract(epoch FROM started_at) * 1000)::float8)::text, ''),
+                                  coalesce(${EPOCH_MS('started_at')}::text, ''),
                                   coalesce(duration_ms::text, ''),
                                   CASE within_sla WHEN true THEN '1' WHEN false THEN '0' ELSE '' END,
                                   coalesce(country, ''), coalesce(carrier_id::text, ''),
                                   coalesce(priority, ''), coalesce(mode, ''),
-                                  array_to_string(categories, ',')) AS line
+                                  array_to_string(categories, ','), coalesce(clock_state, ''),
+                                  coalesce(${EPOCH_MS('warn_at')}::text, ''),
+                                  coalesce(${EPOCH_MS('due_at')}::text, ''),
+                                  coalesce(left_ms::text, '')) AS line
                    FROM report_facts WHERE (tx_id, id) > ($1::xid8, $2)
                   ORDER BY tx_id, id LIMIT $3) page`,
         [after.tx, after.id, limit],
@@ -270,8 +270,20 @@ export class ReportRollupsRepository {
     const rows: FactRow[] = [];
     for (const line of page.body ? page.body.split('\n') : []) {
       // Every column is there, empty when NULL (concat_ws would skip a NULL).
-      const [id, metric, started, duration, within, country, carrier, priority, mode, cats] =
-        line.split('\t');
+      const [
+        id,
+        metric,
+        started,
+        duration,
+        within,
+        country,
+        carrier,
+        priority,
+        mode,
+        cats,
+        ...more
+      ] = line.split('\t');
+      const [clock, warn, due, left] = more;
       rows.push({
         id: Number(id),
         metric: metric as ReportMetric,
@@ -283,6 +295,15 @@ export class ReportRollupsRepository {
         priority: priority || null,
         mode: mode || null,
         categories: cats ? cats.split(',') : [],
+        clock:
+          clock === ''
+            ? null
+            : {
+                state: clock as 'running' | 'paused',
+                warnMs: warn === '' ? null : Number(warn),
+                dueMs: due === '' ? null : Number(due),
+                leftMs: left === '' ? null : Number(left),
+              },
       });
     }
     return { rows, next: page.n < limit || !page.last ? null : cursorOf(page.last) };
@@ -317,59 +338,6 @@ export class ReportRollupsRepository {
       next:
         rows.length < limit ? null : { tx: rows[rows.length - 1].tx, id: rows[rows.length - 1].id },
     };
-  }
-
-  /** Open clocks (started in the range) by metric, state now and hours left (bucket index). */
-  openClocks(
-    now: Date,
-    bucketHours: number[],
-    f: Pick<FactFilter, 'fromMs' | 'toMs' | 'country' | 'carrierId' | 'priority' | 'mode'>,
-  ): Promise<OpenClocks[]> {
-    // One row per metric with filtered counts: PostgreSQL cannot tell how few (state, bucket)
-    // pairs there are, and would sort every open clock to group them.
-    const buckets = bucketHours
-      .concat([Infinity])
-      .map((_, i) => `count(*) FILTER (WHERE bucket = ${i})::int`)
-      .join(', ');
-    return this.dataSource
-      .query(
-        `SELECT metric,
-                count(*) FILTER (WHERE state = 'running')::int AS running,
-                count(*) FILTER (WHERE state = 'at_risk')::int AS at_risk,
-                count(*) FILTER (WHERE state = 'breaching')::int AS breaching,
-                count(*) FILTER (WHERE state = 'paused')::int AS paused,
-                ARRAY[${buckets}] AS buckets
-           FROM (
-             SELECT c.metric, ${openClockStateSql('$1')} AS state,
-                    width_bucket(
-                      (c.target_ms - c.paused_ms - 1000 * CASE WHEN c.state = 'paused'
-                         THEN extract(epoch FROM c.paused_at - c.started_at)::float8
-                         ELSE extract(epoch FROM $1 - c.started_at)::float8 END) / 3600000,
-                      $2::float8[]) AS bucket
-               FROM sla_clocks c
-              WHERE c.state IN ('running', 'paused')
-                AND ($3::timestamptz IS NULL OR c.started_at >= $3)
-                AND ($4::timestamptz IS NULL OR c.started_at < $4)
-                AND ($5::text IS NULL OR c.country = $5)
-                AND ($6::uuid IS NULL OR c.carrier_id = $6)
-                AND ($7::text IS NULL OR c.priority = $7)
-                AND ($8::text IS NULL OR c.mode = $8)
-             -- OFFSET 0 keeps this a subquery: each row's state and bucket computed once, not
-             -- once per FILTER below.
-             OFFSET 0) open
-          GROUP BY metric`,
-        [
-          now,
-          bucketHours,
-          f.fromMs === undefined ? null : new Date(f.fromMs),
-          f.toMs === undefined ? null : new Date(f.toMs),
-          f.country ?? null,
-          f.carrierId ?? null,
-          f.priority ?? null,
-          f.mode ?? null,
-        ],
-      )
-      .then((rows: OpenClocks[]) => rows);
   }
 
   carriers(): Promise<{ id: string; code: string; name: string }[]> {

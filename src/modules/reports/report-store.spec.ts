@@ -3,6 +3,7 @@ import { percentilesOfSorted } from './percentiles';
 import { type FactRow, ReportStore } from './report-store';
 
 const HOUR_MS = 3_600_000;
+const NOW = Date.UTC(2020, 6, 1);
 const COUNTRIES = ['AF', 'SN', 'ML'];
 const CATEGORIES = ['ppe', 'diagnostics', 'respiratory'];
 
@@ -12,7 +13,16 @@ const fact = fc.record({
   withinSla: fc.option(fc.boolean()),
   country: fc.constantFrom(...COUNTRIES),
   categories: fc.subarray(CATEGORIES),
+  clock: fc.option(
+    fc.record({
+      state: fc.constantFrom('running' as const, 'paused' as const),
+      warnMs: fc.option(fc.integer({ min: NOW - 200 * HOUR_MS, max: NOW + 200 * HOUR_MS })),
+      dueMs: fc.integer({ min: NOW - 100 * HOUR_MS, max: NOW + 200 * HOUR_MS }),
+      leftMs: fc.integer({ min: -100 * HOUR_MS, max: 200 * HOUR_MS }),
+    }),
+  ),
 });
+const LIMITS = [0, 6, 24, 48, 96];
 
 /** What a report must say, computed the slow way: filter, sort, interpolate. */
 function naive(rows: Map<number, FactRow>, country?: string) {
@@ -30,12 +40,25 @@ function naive(rows: Map<number, FactRow>, country?: string) {
   });
 }
 
-/** Stopped clocks met and breached, measured or not. */
-function outcomes(rows: Map<number, FactRow>, country?: string) {
+/** Stopped clocks met and breached, open ones by state now and by hours left. */
+function compliance(rows: Map<number, FactRow>, country?: string) {
   const of = [...rows.values()].filter((r) => !country || r.country === country);
+  const open = of.flatMap((r) => (r.clock ? [r.clock] : []));
+  const running = open.filter((c) => c.state === 'running');
+  const left = (c: (typeof open)[number]) =>
+    (c.state === 'paused' ? c.leftMs! : c.dueMs! - NOW) / HOUR_MS;
   return {
     met: of.filter((r) => r.withinSla === true).length,
     breached: of.filter((r) => r.withinSla === false).length,
+    breaching: running.filter((c) => c.dueMs! <= NOW).length,
+    atRisk: running.filter((c) => c.dueMs! > NOW && c.warnMs !== null && c.warnMs <= NOW).length,
+    running: running.filter((c) => c.dueMs! > NOW && (c.warnMs === null || c.warnMs > NOW)).length,
+    paused: open.length - running.length,
+    byRemaining: [-Infinity, ...LIMITS].map(
+      (low, i) =>
+        open.filter((c) => left(c) >= low && left(c) < ([...LIMITS, Infinity][i] ?? Infinity))
+          .length,
+    ),
   };
 }
 
@@ -81,11 +104,12 @@ describe('ReportStore', () => {
               .sort((a, b) => (a.key < b.key ? -1 : 1));
             expect(got).toEqual(naive(rows, country ?? undefined));
             expect(
-              store.compliance({
-                metric: 'dispatch_to_delivery',
-                country: country ?? undefined,
-              }),
-            ).toEqual(outcomes(rows, country ?? undefined));
+              store.compliance(
+                { metric: 'dispatch_to_delivery', country: country ?? undefined },
+                NOW,
+                LIMITS,
+              ),
+            ).toEqual(compliance(rows, country ?? undefined));
           }
         },
       ),

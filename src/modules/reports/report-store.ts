@@ -1,7 +1,7 @@
 import { percentileCont, percentileRanks } from './percentiles';
 import { dayOf, monthKey, monthOf, regionOf, weekKey, weekOf } from './report-keys';
 import { type ReportMetric, type TurnaroundGroupBy } from './report-vocabulary';
-import { FactTable } from './fact-table';
+import { type ClockFigures, FactTable, NO_CLOCK } from './fact-table';
 import { sortByValue } from './sort-by-value';
 
 /**
@@ -22,6 +22,29 @@ export interface FactRow {
   priority: string | null;
   mode: string | null;
   categories: string[];
+  /** The fact's SLA clock while it is open (running or paused). */
+  clock: OpenClock | null;
+}
+
+export interface OpenClock {
+  state: 'running' | 'paused';
+  /** When a running clock warns (null: its policy does not warn) and falls due. */
+  warnMs: number | null;
+  dueMs: number | null;
+  /** How long a paused clock has left. */
+  leftMs: number | null;
+}
+
+/** Stopped clocks by outcome, and open clocks by their state now and by hours left. */
+export interface ComplianceFigures {
+  met: number;
+  breached: number;
+  running: number;
+  atRisk: number;
+  breaching: number;
+  paused: number;
+  /** Open clocks per bucket of hours left: below the first limit, between two, above the last. */
+  byRemaining: number[];
 }
 
 export interface CellRow {
@@ -81,9 +104,14 @@ const MONTH_BASE = 480;
 const MONTH_SPAN = 3_300;
 const MAX_CATEGORIES = 16;
 // A fact's labels in one word: country (8 bits), priority (4), mode (4), carrier (16). Its
-// flags: category bits (16), then the SLA outcome (0 none, 1 breached, 2 met).
+// flags: category bits (16), the SLA outcome (2 bits: 0 none, 1 breached, 2 met), the open
+// clock's state (2 bits: 0 none, 1 running, 2 paused).
 const COUNTRY_MASK = 0xff;
 const CATEGORY_MASK = 0xffff;
+const OUTCOME_SHIFT = 16;
+const CLOCK_SHIFT = 18;
+const RUNNING = 1;
+const PAUSED = 2;
 const PRIORITY_SHIFT = 8;
 const MODE_SHIFT = 12;
 const CARRIER_SHIFT = 16;
@@ -196,7 +224,16 @@ export class ReportStore {
       0;
     let bits = 0;
     for (const category of row.categories) bits |= 1 << (this.categoryBits.code(category) - 1);
-    const flags = (bits | ((row.withinSla === null ? 0 : row.withinSla ? 2 : 1) << 16)) >>> 0;
+    const outcome = row.withinSla === null ? 0 : row.withinSla ? 2 : 1;
+    const clockState = row.clock === null ? 0 : row.clock.state === 'paused' ? PAUSED : RUNNING;
+    const flags = (bits | (outcome << OUTCOME_SHIFT) | (clockState << CLOCK_SHIFT)) >>> 0;
+    const clock: ClockFigures = row.clock
+      ? {
+          warnMs: row.clock.warnMs ?? Number.NaN,
+          dueMs: row.clock.dueMs ?? Number.NaN,
+          leftMs: row.clock.leftMs ?? Number.NaN,
+        }
+      : NO_CLOCK;
 
     const tables = this.tablesOf(metric);
     const measured = duration === duration;
@@ -209,7 +246,7 @@ export class ReportStore {
           ? table.duration[at] === duration
           : (kind === TABLE.staged) === measured;
       if (stays) {
-        table.set(at, slot, started, duration, labels, flags);
+        table.set(at, slot, started, duration, labels, flags, clock);
         return;
       }
       if (kind === TABLE.sorted) {
@@ -225,7 +262,7 @@ export class ReportStore {
       }
     }
     const into = measured ? TABLE.staged : TABLE.open;
-    this.rowOf[slot] = tables.byKind[into].push(slot, started, duration, labels, flags);
+    this.rowOf[slot] = tables.byKind[into].push(slot, started, duration, labels, flags, clock);
     this.tableOf[slot] = metric * 4 + into;
   }
 
@@ -263,7 +300,7 @@ export class ReportStore {
       counts[g]++;
       sumMs[g] += ms;
       maxMs[g] = ms; // ascending: the last is the largest
-      const outcome = flags[r] >>> 16;
+      const outcome = (flags[r] >>> OUTCOME_SHIFT) & 3;
       if (outcome !== 0) {
         judged[g]++;
         met[g] += outcome - 1;
@@ -331,22 +368,52 @@ export class ReportStore {
     return result.sort((x, y) => compareKeys(x.key, y.key));
   }
 
-  /** Met and breached values (stopped SLA clocks) matching the filter. */
-  compliance(filter: FactFilter): { met: number; breached: number } {
-    let met = 0;
+  /**
+   * Stopped clocks of the facts matching the filter by outcome, and their open clocks by state
+   * at `nowMs` (breaching once due, at risk once warned) and by hours left (`limitsHours`,
+   * ascending: a clock with h hours left counts in the bucket after every limit ≤ h).
+   */
+  compliance(filter: FactFilter, nowMs: number, limitsHours: readonly number[]): ComplianceFigures {
+    const figures: ComplianceFigures = {
+      met: 0,
+      breached: 0,
+      running: 0,
+      atRisk: 0,
+      breaching: 0,
+      paused: 0,
+      byRemaining: new Array<number>(limitsHours.length + 1).fill(0),
+    };
     let judged = 0;
     for (const table of this.tablesOf(METRIC_CODES[filter.metric]).all) {
       const rows = this.select(filter, table);
-      const flags = table.flags;
+      const { flags, clocks } = table;
       for (let k = 0; k < rows.length; k++) {
-        const outcome = flags[rows[k]] >>> 16;
+        const r = rows[k];
+        const outcome = (flags[r] >>> OUTCOME_SHIFT) & 3;
         if (outcome !== 0) {
           judged++;
-          met += outcome - 1;
+          figures.met += outcome - 1;
         }
+        const state = (flags[r] >>> CLOCK_SHIFT) & 3;
+        if (state === 0 || !clocks) continue;
+        let leftMs: number;
+        if (state === PAUSED) {
+          figures.paused++;
+          leftMs = clocks.left[r];
+        } else {
+          leftMs = clocks.due[r] - nowMs;
+          if (leftMs <= 0) figures.breaching++;
+          else if (clocks.warn[r] <= nowMs) figures.atRisk++;
+          else figures.running++;
+        }
+        const hours = leftMs / HOUR_MS;
+        let bucket = 0;
+        while (bucket < limitsHours.length && limitsHours[bucket] <= hours) bucket++;
+        figures.byRemaining[bucket]++;
       }
     }
-    return { met, breached: judged - met };
+    figures.breached = judged - figures.met;
+    return figures;
   }
 
   /** Requests received per country in the range (facts of one request metric, measured or not). */

@@ -55,31 +55,26 @@ export class ReportsService {
     await this.sync();
     const now = this.clock.now();
     const scope = this.scope(q);
-    const open = await this.rollups.openClocks(
-      now,
-      REMAINING_BUCKETS.slice(0, -1).map((b) => b.upToHours),
-      scope,
-    );
+    const limits = REMAINING_BUCKETS.slice(0, -1).map((b) => b.upToHours);
     const metrics = q.metric ? [q.metric] : REPORT_METRICS;
     return {
       from: q.from ?? null,
       to: q.to ?? null,
       asOf: now,
       metrics: metrics.map((metric) => {
-        const { met, breached } = this.store.compliance({ ...scope, metric });
-        const mine = open.find((o) => o.metric === metric);
+        const f = this.store.compliance({ ...scope, metric }, now.getTime(), limits);
         return {
           metric,
-          met,
-          breached,
-          withinSlaShare: met + breached === 0 ? null : met / (met + breached),
-          running: mine?.running ?? 0,
-          atRisk: mine?.at_risk ?? 0,
-          breaching: mine?.breaching ?? 0,
-          paused: mine?.paused ?? 0,
+          met: f.met,
+          breached: f.breached,
+          withinSlaShare: f.met + f.breached === 0 ? null : f.met / (f.met + f.breached),
+          running: f.running,
+          atRisk: f.atRisk,
+          breaching: f.breaching,
+          paused: f.paused,
           openByRemaining: REMAINING_BUCKETS.map((b, i) => ({
             bucket: b.bucket,
-            count: mine?.buckets[i] ?? 0,
+            count: f.byRemaining[i],
           })),
         };
       }),
