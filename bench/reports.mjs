@@ -362,6 +362,7 @@ try {
 
   let peakRss = 0;
   const checks = [];
+  let complianceCheck = null;
   for (const report of REPORTS) {
     // Naive: the warm-up's rows are the reference for the correctness check.
     const reference = (await db.query(report.sql, report.params)).rows;
@@ -393,6 +394,8 @@ try {
             // Reported by the check below (no rows array).
           }
           checks.push({ report, reference, body });
+        } else if (report.path === 'sla-compliance') {
+          complianceCheck = { reference, text: warm.text };
         }
         const sampler = setInterval(() => {
           rowPeak = Math.max(rowPeak, rssKb(app.pid));
@@ -526,6 +529,46 @@ try {
       console.error('MISMATCH: no turnaround report could be compared');
     } else {
       console.log('Every turnaround report matches the naive queries.');
+    }
+    // Compliance: met and breached, and open clocks (running, at risk or breaching; paused),
+    // against the clocks' own states.
+    if (complianceCheck) {
+      const body = JSON.parse(complianceCheck.text);
+      const naive = (metric, state) =>
+        complianceCheck.reference
+          .filter((r) => r.metric === metric && r.bucket === state)
+          .reduce((sum, r) => sum + r.count, 0);
+      const differences = [];
+      for (const m of body.metrics) {
+        const open = m.running + m.atRisk + m.breaching;
+        const pairs = [
+          ['met', m.met, naive(m.metric, 'met')],
+          ['breached', m.breached, naive(m.metric, 'breached')],
+          ['running + atRisk + breaching', open, naive(m.metric, 'running')],
+          ['paused', m.paused, naive(m.metric, 'paused')],
+          [
+            'openByRemaining total',
+            m.openByRemaining.reduce((sum, b) => sum + b.count, 0),
+            open + m.paused,
+          ],
+        ];
+        for (const [what, api, expected] of pairs)
+          if (api !== expected)
+            differences.push(`${m.metric} ${what}: ${api} (API) vs ${expected}`);
+      }
+      if (differences.length) {
+        failed = true;
+        console.error(`MISMATCH in sla-compliance:\n  ${differences.join('\n  ')}`);
+      } else {
+        console.log(
+          `SLA compliance matches the clocks: ${body.metrics
+            .map(
+              (m) =>
+                `${m.metric} met ${m.met}, breached ${m.breached}, open ${m.running + m.atRisk + m.breaching + m.paused}`,
+            )
+            .join('; ')}.`,
+        );
+      }
     }
   }
 } catch (e) {

@@ -79,6 +79,28 @@ export class FactTable {
     this.clocks.left[row] = clock.leftMs;
   }
 
+  /**
+   * Reorders the rows in place so that row k holds what row `order[k]` held (`order` a
+   * permutation of the rows): each cycle of the permutation is walked once, one row aside.
+   */
+  permute(order: Int32Array): void {
+    const done = new Uint8Array(this.length);
+    const aside = new FactTable();
+    aside.reserve(1);
+    for (let start = 0; start < this.length; start++) {
+      if (done[start] || order[start] === start) continue;
+      aside.copy(start, 0, this);
+      let at = start;
+      for (let from = order[at]; from !== start; from = order[at]) {
+        this.copy(from, at);
+        done[at] = 1;
+        at = from;
+      }
+      this.copy(0, at, aside);
+      done[at] = 1;
+    }
+  }
+
   /** Copies row `from` of `source` (this table by default) to row `to` of this one. */
   copy(from: number, to: number, source: FactTable = this): void {
     const c = source.clocks;

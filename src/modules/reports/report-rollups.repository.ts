@@ -224,6 +224,15 @@ export class ReportRollupsRepository {
     );
   }
 
+  /** How many facts each metric has, measured and not: a first load makes room for them. */
+  factCounts(): Promise<{ metric: ReportMetric; measured: number; open: number }[]> {
+    return this.dataSource.query(
+      `SELECT metric, count(duration_ms)::int AS measured,
+              (count(*) - count(duration_ms))::int AS open
+         FROM report_facts GROUP BY metric`,
+    );
+  }
+
   async maxIds(): Promise<{ facts: number; cells: number }> {
     const [row]: { facts: number | null; cells: number | null }[] = await this.dataSource.query(
       `SELECT (SELECT max(id)::int FROM report_facts) AS facts,

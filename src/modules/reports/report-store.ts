@@ -202,6 +202,13 @@ export class ReportStore {
     }
   }
 
+  /** Makes room for this many measured and open facts of the metric. */
+  reserveFacts(metric: ReportMetric, measured: number, open: number): void {
+    const tables = this.tablesOf(METRIC_CODES[metric]);
+    tables.staged.reserve(measured);
+    tables.open.reserve(open);
+  }
+
   /**
    * Stores a fact, new or rewritten. A measured fact whose duration is new waits in its
    * metric's `staged` table until the next report merges it into the sorted one.
@@ -239,7 +246,7 @@ export class ReportStore {
     const measured = duration === duration;
     const kind = this.tableOf[slot] % 4;
     if (kind !== TABLE.none) {
-      const table = tables.byKind[kind];
+      const table = tables.byKind(kind);
       const at = this.rowOf[slot];
       const stays =
         kind === TABLE.sorted
@@ -262,7 +269,7 @@ export class ReportStore {
       }
     }
     const into = measured ? TABLE.staged : TABLE.open;
-    this.rowOf[slot] = tables.byKind[into].push(slot, started, duration, labels, flags, clock);
+    this.rowOf[slot] = tables.byKind(into).push(slot, started, duration, labels, flags, clock);
     this.tableOf[slot] = metric * 4 + into;
   }
 
@@ -610,6 +617,15 @@ export class ReportStore {
     const rows = this.scratch.rows(staged.length);
     for (let r = 0; r < staged.length; r++) rows[r] = r;
     const order = sortByValue(rows, staged.duration);
+    if (sorted.length === 0) {
+      // Everything is new (the first load): the staged rows are put in order where they are,
+      // and become the sorted table, rather than copied into a second one as large.
+      staged.permute(order);
+      tables.sorted = staged;
+      tables.staged = sorted;
+      sorted.shrink();
+      return this.placed(tables.sorted);
+    }
     sorted.reserve(sorted.length + staged.length);
     let a = sorted.length - 1;
     let b = order.length - 1;
@@ -620,6 +636,11 @@ export class ReportStore {
     sorted.length += staged.length;
     staged.length = 0;
     staged.shrink();
+    return this.placed(sorted);
+  }
+
+  /** Points every fact of this sorted table at its row. */
+  private placed(sorted: FactTable): FactTable {
     for (let r = 0; r < sorted.length; r++) {
       const slot = sorted.slot[r];
       this.rowOf[slot] = r;
@@ -643,14 +664,19 @@ const TABLE = { none: 0, sorted: 1, staged: 2, open: 3 } as const;
 
 /** A metric's facts: measured ones by duration, measured ones to merge in, unmeasured ones. */
 class MetricTables {
-  readonly sorted = new FactTable();
-  readonly staged = new FactTable();
+  sorted = new FactTable();
+  staged = new FactTable();
   readonly open = new FactTable();
-  readonly all = [this.sorted, this.staged, this.open];
-  /** Indexed by `TABLE` (index 0, no table, is never read). */
-  readonly byKind = [this.open, this.sorted, this.staged, this.open];
   /** Rows of `sorted` rewritten since the last merge (their slot set to −1). */
   removed = 0;
+
+  get all(): FactTable[] {
+    return [this.sorted, this.staged, this.open];
+  }
+
+  byKind(kind: number): FactTable {
+    return kind === TABLE.sorted ? this.sorted : kind === TABLE.staged ? this.staged : this.open;
+  }
 }
 
 /**

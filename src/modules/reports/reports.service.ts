@@ -179,6 +179,11 @@ export class ReportsService {
     if (this.sinceTx === '0') {
       const { facts, cells } = await this.rollups.maxIds();
       this.store.reserve(facts, cells);
+      // Tables sized once, not grown row by row: the freed arrays of a growing table would stay
+      // in the allocator's hands, and in the process's memory.
+      for (const c of await this.rollups.factCounts()) {
+        this.store.reserveFacts(c.metric, c.measured, c.open);
+      }
     }
     for (let at: Cursor | null = { tx: this.sinceTx, id: 0 }; at;) {
       const page = await this.rollups.factsSince(at, LOAD_PAGE);
