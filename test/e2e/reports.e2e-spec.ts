@@ -337,6 +337,67 @@ describe('Reports', () => {
     expect(m.openByRemaining[0].count).toBe(counts.open);
   });
 
+  it('follows an open clock as its shipment is held and resumed', async () => {
+    // A carrier of its own keeps this shipment apart from every other file's clocks.
+    const carrier = await makeCarrier(t);
+    const item = await makeItem(t);
+    const request = await makeApprovedRequest(t, [{ itemCode: item.code, quantity: 10 }]);
+    const order = await makeConfirmedOrder(t, request.id, [
+      { requestLineId: request.lines[0].id, quantity: 10 },
+    ]);
+    const shipment = await makeShipment(t, carrier.id, [
+      { orderLineId: order.lines[0].id, quantity: 10 },
+    ]);
+    const event = (status: string, minutesAgo: number) =>
+      t.http
+        .post(`/api/v1/shipments/${shipment.id}/events`)
+        .set(bearer(t.adminKey))
+        .send({ status, occurredAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() })
+        .expect(201);
+    const compliance = async () =>
+      (
+        await t.http
+          .get('/api/v1/reports/sla-compliance')
+          .query({ metric: 'dispatch_to_delivery', carrierId: carrier.id })
+          .set(bearer(viewer))
+          .expect(200)
+      ).body.metrics[0];
+    /** The bucket of hours left the clock is in, from sla_clocks itself. */
+    const expectedBucket = async () => {
+      const [c] = await t.dataSource.query(
+        `SELECT (CASE WHEN state = 'paused'
+                   THEN target_ms - paused_ms - 1000 * extract(epoch FROM paused_at - started_at)
+                   ELSE 1000 * extract(epoch FROM due_at - now()) END) / 3600000 AS hours
+           FROM sla_clocks WHERE subject_id = $1`,
+        [shipment.id],
+      );
+      return ['overdue', '0-6h', '6-24h', '24-48h', '48-96h', 'over-96h'][
+        [0, 6, 24, 48, 96].filter((limit) => limit <= Number(c.hours)).length
+      ];
+    };
+    const inBucket = (m: any) =>
+      m.openByRemaining.filter((b: any) => b.count > 0).map((b: any) => [b.bucket, b.count]);
+
+    await event('dispatched', 60);
+    await event('on_hold', 30);
+    const held = await eventually(
+      async () => ((await compliance()).paused === 1 ? compliance() : undefined),
+      10_000,
+      'the held clock in the report',
+    );
+    expect(held).toMatchObject({ running: 0, atRisk: 0, breaching: 0, paused: 1 });
+    expect(inBucket(held)).toEqual([[await expectedBucket(), 1]]);
+
+    await event('in_transit', 0);
+    const resumed = await eventually(
+      async () => ((await compliance()).paused === 0 ? compliance() : undefined),
+      10_000,
+      'the resumed clock in the report',
+    );
+    expect(resumed.running + resumed.atRisk + resumed.breaching).toBe(1);
+    expect(inBucket(resumed)).toEqual([[await expectedBucket(), 1]]);
+  });
+
   it('shows which countries asked and received, and quantities per item', async () => {
     const res = await t.http
       .get('/api/v1/reports/coverage')

@@ -195,6 +195,7 @@ export class ReportsService {
       for (const row of page.rows) this.store.putCell(row);
       at = page.next;
     }
+    this.store.settle();
     this.sinceTx = horizon;
   }
 
