@@ -298,37 +298,70 @@ export class ReportStore {
    */
   turnaround(filter: FactFilter, groupBy: TurnaroundGroupBy): TurnaroundFigures[] {
     const table = this.sorted(this.tablesOf(METRIC_CODES[filter.metric]));
-    const rows = this.select(filter, table);
-    if (rows.length === 0) return [];
-    const { groups, span, label } = this.groupsOf(table, rows, groupBy);
-    const { duration, flags } = table;
+    const match = this.matcher(filter);
+    if (!match) return [];
+    const { kind, shift, width, span, label } = this.grouping(groupBy);
+    const { from, to, mask, want, region, bit } = match;
+    const { started, labels, flags, duration, slot } = table;
+    const regionOf = this.regionOfCountry;
+    const months = this.monthTable();
+    const rows = this.scratch.rows(table.length);
+    const groups = this.scratch.groups(table.length);
     const counts = new Uint32Array(span);
     const sumMs = new Float64Array(span);
     const maxMs = new Float64Array(span);
     const met = new Uint32Array(span);
     const judged = new Uint32Array(span);
-    const add = (g: number, r: number) => {
+    // One pass selects, groups and counts (the tests as in `select`). A row in several
+    // categories counts in each; the loop body is written out for it rather than shared
+    // through a function, which costs a call per row.
+    let n = 0;
+    for (let r = 0; r < table.length; r++) {
+      const start = started[r];
+      if (!(start >= from && start < to)) continue;
+      const l = labels[r];
+      if ((l & mask) >>> 0 !== want) continue;
+      if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
+      const f = flags[r];
+      if (bit !== 0 && (f & bit) === 0) continue;
+      if (slot[r] < 0) continue;
+      rows[n++] = r;
       const ms = duration[r];
+      const outcome = (f >>> OUTCOME_SHIFT) & 3;
+      if (kind === GROUP.category) {
+        let bits = f & CATEGORY_MASK;
+        for (let g = bits === 0 ? 0 : 32 - Math.clz32(bits & -bits); ;) {
+          counts[g]++;
+          sumMs[g] += ms;
+          maxMs[g] = ms; // ascending: the last is the largest
+          if (outcome !== 0) {
+            judged[g]++;
+            met[g] += outcome - 1;
+          }
+          bits &= bits - 1;
+          if (bits === 0) break;
+          g = 32 - Math.clz32(bits & -bits);
+        }
+        continue;
+      }
+      const g =
+        kind === GROUP.label
+          ? (l >>> shift) & width
+          : kind === GROUP.region
+            ? regionOf[l & COUNTRY_MASK]
+            : kind === GROUP.week
+              ? weekOf(dayOf(start)) + WEEK_BASE
+              : months[dayOf(start) + DAY_BASE] + MONTH_BASE;
+      groups[n - 1] = g;
       counts[g]++;
       sumMs[g] += ms;
-      maxMs[g] = ms; // ascending: the last is the largest
-      const outcome = (flags[r] >>> OUTCOME_SHIFT) & 3;
+      maxMs[g] = ms;
       if (outcome !== 0) {
         judged[g]++;
         met[g] += outcome - 1;
       }
-    };
-    // Each pass calls its own function from its own loops (one loop per kind of grouping), so
-    // the engine inlines it: a function passed around would cost a call per row.
-    if (groups) for (let k = 0; k < rows.length; k++) add(groups[k], rows[k]);
-    else {
-      for (let k = 0; k < rows.length; k++) {
-        const r = rows[k];
-        let bits = flags[r] & CATEGORY_MASK;
-        if (bits === 0) add(0, r);
-        for (; bits !== 0; bits &= bits - 1) add(32 - Math.clz32(bits & -bits), r);
-      }
     }
+    if (n === 0) return [];
     // The ranks each group needs, side by side; `next` walks them as the group's values pass.
     const ranks: number[][] = [];
     const firstRank = new Uint32Array(span + 1);
@@ -343,21 +376,31 @@ export class ReportStore {
     const hoursAt = new Float64Array(wanted.length);
     const next = firstRank.slice(0, span);
     const seen = new Uint32Array(span);
-    const pick = (g: number, r: number) => {
-      const t = next[g];
-      if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
-        hoursAt[t] = duration[r] / HOUR_MS;
-        next[g] = t + 1;
+    if (kind !== GROUP.category) {
+      for (let k = 0; k < n; k++) {
+        const g = groups[k];
+        const t = next[g];
+        if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
+          hoursAt[t] = duration[rows[k]] / HOUR_MS;
+          next[g] = t + 1;
+        }
+        seen[g]++;
       }
-      seen[g]++;
-    };
-    if (groups) for (let k = 0; k < rows.length; k++) pick(groups[k], rows[k]);
-    else {
-      for (let k = 0; k < rows.length; k++) {
+    } else {
+      for (let k = 0; k < n; k++) {
         const r = rows[k];
         let bits = flags[r] & CATEGORY_MASK;
-        if (bits === 0) pick(0, r);
-        for (; bits !== 0; bits &= bits - 1) pick(32 - Math.clz32(bits & -bits), r);
+        for (let g = bits === 0 ? 0 : 32 - Math.clz32(bits & -bits); ;) {
+          const t = next[g];
+          if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
+            hoursAt[t] = duration[r] / HOUR_MS;
+            next[g] = t + 1;
+          }
+          seen[g]++;
+          bits &= bits - 1;
+          if (bits === 0) break;
+          g = 32 - Math.clz32(bits & -bits);
+        }
       }
     }
     const result: TurnaroundFigures[] = [];
@@ -489,10 +532,11 @@ export class ReportStore {
   }
 
   /**
-   * The rows of the table matching the filter, in table order, in one pass with the tests
-   * inlined (the labels compared in one masked test): this loop is most of what a report costs.
+   * The filter as the store tests it: the range, the labels as one masked word (country,
+   * priority, mode, carrier), the region and a category bit. Null if it names a value never
+   * stored, which nothing matches.
    */
-  private select(f: Omit<FactFilter, 'metric'>, table: FactTable): Int32Array {
+  private matcher(f: Omit<FactFilter, 'metric'>): Matcher | null {
     const code = (codes: Codes, value: string | undefined): number =>
       value === undefined ? -1 : (codes.find(value) ?? -2);
     const country = code(this.countries, f.country);
@@ -501,8 +545,7 @@ export class ReportStore {
     const priority = code(this.priorities, f.priority);
     const mode = code(this.modes, f.mode);
     const category = code(this.categoryBits, f.category);
-    // A value never stored matches nothing.
-    if ([country, region, carrier, priority, mode, category].includes(-2)) return new Int32Array(0);
+    if ([country, region, carrier, priority, mode, category].includes(-2)) return null;
     let mask = 0;
     let want = 0;
     for (const [value, shift, width] of [
@@ -515,78 +558,82 @@ export class ReportStore {
       mask |= width << shift;
       want |= value << shift;
     }
-    mask >>>= 0;
-    want >>>= 0;
-    const bit = category > 0 ? 1 << (category - 1) : 0;
-    const from = Math.max(f.fromMs ?? EARLIEST_MS, EARLIEST_MS);
-    const to = Math.min(f.toMs ?? LATEST_MS, LATEST_MS);
+    return {
+      from: Math.max(f.fromMs ?? EARLIEST_MS, EARLIEST_MS),
+      to: Math.min(f.toMs ?? LATEST_MS, LATEST_MS),
+      mask: mask >>> 0,
+      want: want >>> 0,
+      region,
+      bit: category > 0 ? 1 << (category - 1) : 0,
+    };
+  }
+
+  /** The rows of the table matching the filter, in table order, in one pass. */
+  private select(f: Omit<FactFilter, 'metric'>, table: FactTable): Int32Array {
+    const match = this.matcher(f);
+    if (!match) return new Int32Array(0);
+    const { from, to, mask, want, region, bit } = match;
     const out = this.scratch.rows(table.length);
     let n = 0;
-    const { started: S, labels: L, flags: F, slot } = table;
-    const R = this.regionOfCountry;
+    const { started, labels, flags, slot } = table;
+    const regionOf = this.regionOfCountry;
     for (let r = 0; r < table.length; r++) {
-      const start = S[r];
+      const start = started[r];
       if (!(start >= from && start < to)) continue;
-      const labels = L[r];
-      if ((labels & mask) >>> 0 !== want) continue;
-      if (region >= 0 && R[labels & COUNTRY_MASK] !== region) continue;
-      if (bit !== 0 && (F[r] & bit) === 0) continue;
+      const l = labels[r];
+      if ((l & mask) >>> 0 !== want) continue;
+      if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
+      if (bit !== 0 && (flags[r] & bit) === 0) continue;
       if (slot[r] < 0) continue; // rewritten, waiting to be taken out
       out[n++] = r;
     }
     return out.subarray(0, n);
   }
 
-  /**
-   * The group of each selected row (null when grouping by category: a row's categories are its
-   * flags' bits), how many groups there can be, and their keys.
-   */
-  private groupsOf(
-    table: FactTable,
-    rows: Int32Array,
-    groupBy: TurnaroundGroupBy,
-  ): { groups: Uint16Array | null; span: number; label: (g: number) => string | null } {
-    const groups = this.scratch.groups(rows.length);
-    const labels = (shift: number, mask: number) => {
-      for (let k = 0; k < rows.length; k++) groups[k] = (table.labels[rows[k]] >>> shift) & mask;
-    };
+  /** How a row's group is found, how many groups there can be, and their keys. */
+  private grouping(groupBy: TurnaroundGroupBy): Grouping {
+    const byLabel = (shift: number, width: number, codes: Codes, span = width + 1): Grouping => ({
+      kind: GROUP.label,
+      shift,
+      width,
+      span,
+      label: (g) => codes.values[g] ?? null,
+    });
+    const other = { shift: 0, width: 0 };
     switch (groupBy) {
       case 'country':
-        labels(0, COUNTRY_MASK);
-        return { groups, span: 256, label: (g) => this.countries.values[g] ?? null };
+        return byLabel(0, COUNTRY_MASK, this.countries);
       case 'carrier':
-        labels(CARRIER_SHIFT, 0xffff);
-        return {
-          groups,
-          span: this.carriers.values.length,
-          label: (g) => this.carriers.values[g] ?? null,
-        };
+        return byLabel(CARRIER_SHIFT, 0xffff, this.carriers, this.carriers.values.length);
       case 'priority':
-        labels(PRIORITY_SHIFT, 0xf);
-        return { groups, span: 16, label: (g) => this.priorities.values[g] ?? null };
+        return byLabel(PRIORITY_SHIFT, 0xf, this.priorities);
       case 'mode':
-        labels(MODE_SHIFT, 0xf);
-        return { groups, span: 16, label: (g) => this.modes.values[g] ?? null };
+        return byLabel(MODE_SHIFT, 0xf, this.modes);
       case 'region':
-        for (let k = 0; k < rows.length; k++) {
-          groups[k] = this.regionOfCountry[table.labels[rows[k]] & COUNTRY_MASK];
-        }
-        return { groups, span: 256, label: (g) => this.regions.values[g] ?? null };
+        return {
+          kind: GROUP.region,
+          ...other,
+          span: 256,
+          label: (g) => this.regions.values[g] ?? null,
+        };
       case 'week':
-        for (let k = 0; k < rows.length; k++) {
-          groups[k] = weekOf(dayOf(table.started[rows[k]])) + WEEK_BASE;
-        }
-        return { groups, span: WEEK_SPAN, label: (g) => weekKey(g - WEEK_BASE) };
-      case 'month': {
-        const months = this.monthTable();
-        for (let k = 0; k < rows.length; k++) {
-          groups[k] = months[dayOf(table.started[rows[k]]) + DAY_BASE] + MONTH_BASE;
-        }
-        return { groups, span: MONTH_SPAN, label: (g) => monthKey(g - MONTH_BASE) };
-      }
+        return {
+          kind: GROUP.week,
+          ...other,
+          span: WEEK_SPAN,
+          label: (g) => weekKey(g - WEEK_BASE),
+        };
+      case 'month':
+        return {
+          kind: GROUP.month,
+          ...other,
+          span: MONTH_SPAN,
+          label: (g) => monthKey(g - MONTH_BASE),
+        };
       case 'category':
         return {
-          groups: null,
+          kind: GROUP.category,
+          ...other,
           span: MAX_CATEGORIES + 1,
           label: (g) => this.categoryBits.values[g] ?? null,
         };
@@ -662,6 +709,26 @@ export class ReportStore {
     }
     return this.months;
   }
+}
+
+interface Matcher {
+  from: number;
+  to: number;
+  mask: number;
+  want: number;
+  region: number;
+  bit: number;
+}
+
+const GROUP = { label: 0, region: 1, week: 2, month: 3, category: 4 } as const;
+
+interface Grouping {
+  kind: (typeof GROUP)[keyof typeof GROUP];
+  /** For a label: where it sits in the labels word, and its mask. */
+  shift: number;
+  width: number;
+  span: number;
+  label: (g: number) => string | null;
 }
 
 /** Which table of its metric holds a fact: the low two bits of `tableOf` (the metric above). */
