@@ -61,6 +61,44 @@ export interface Page<T> {
   next: Cursor | null;
 }
 
+/** A page of facts as PostgreSQL wrote it (a line per fact), and where the next one starts. */
+export interface FactPage {
+  lines: string | null;
+  next: Cursor | null;
+}
+
+/** The facts of a page's lines (every column there, empty when NULL). */
+export function parseFacts(lines: string | null): FactRow[] {
+  const rows: FactRow[] = [];
+  for (const line of lines ? lines.split('\n') : []) {
+    const [id, metric, started, duration, within, country, carrier, priority, mode, cats, ...more] =
+      line.split('\t');
+    const [clock, warn, due, left] = more;
+    rows.push({
+      id: Number(id),
+      metric: metric as ReportMetric,
+      startedMs: started === '' ? null : Number(started),
+      durationMs: duration === '' ? null : Number(duration),
+      withinSla: within === '' ? null : within === '1',
+      country: country || null,
+      carrierId: carrier || null,
+      priority: priority || null,
+      mode: mode || null,
+      categories: cats ? cats.split(',') : [],
+      clock:
+        clock === ''
+          ? null
+          : {
+              state: clock as 'running' | 'paused',
+              warnMs: warn === '' ? null : Number(warn),
+              dueMs: due === '' ? null : Number(due),
+              leftMs: left === '' ? null : Number(left),
+            },
+    });
+  }
+  return rows;
+}
+
 @Injectable()
 export class ReportRollupsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -255,7 +293,7 @@ export class ReportRollupsRepository {
    * one text (a line per fact): a million facts load as a few hundred strings rather than ten
    * million values, which keeps the API's memory and start-up time down.
    */
-  async factsSince(after: Cursor, limit: number): Promise<Page<FactRow>> {
+  async factsSince(after: Cursor, limit: number): Promise<FactPage> {
     const [page]: { n: number; last: string | null; body: string | null }[] =
       await this.dataSource.query(
         `SELECT count(*)::int AS n,
@@ -276,46 +314,7 @@ export class ReportRollupsRepository {
                   ORDER BY tx_id, id LIMIT $3) page`,
         [after.tx, after.id, limit],
       );
-    const rows: FactRow[] = [];
-    for (const line of page.body ? page.body.split('\n') : []) {
-      // Every column is there, empty when NULL (concat_ws would skip a NULL).
-      const [
-        id,
-        metric,
-        started,
-        duration,
-        within,
-        country,
-        carrier,
-        priority,
-        mode,
-        cats,
-        ...more
-      ] = line.split('\t');
-      const [clock, warn, due, left] = more;
-      rows.push({
-        id: Number(id),
-        metric: metric as ReportMetric,
-        startedMs: started === '' ? null : Number(started),
-        durationMs: duration === '' ? null : Number(duration),
-        withinSla: within === '' ? null : within === '1',
-        country: country || null,
-        carrierId: carrier || null,
-        priority: priority || null,
-        mode: mode || null,
-        categories: cats ? cats.split(',') : [],
-        clock:
-          clock === ''
-            ? null
-            : {
-                state: clock as 'running' | 'paused',
-                warnMs: warn === '' ? null : Number(warn),
-                dueMs: due === '' ? null : Number(due),
-                leftMs: left === '' ? null : Number(left),
-              },
-      });
-    }
-    return { rows, next: page.n < limit || !page.last ? null : cursorOf(page.last) };
+    return { lines: page.body, next: page.n < limit || !page.last ? null : cursorOf(page.last) };
   }
 
   async cellsSince(after: Cursor, limit: number): Promise<Page<CellRow>> {

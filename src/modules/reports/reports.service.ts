@@ -10,7 +10,7 @@ import type {
   TurnaroundReportDto,
 } from './dto/report.dto';
 import { countryName, DAY_MS, dayOf, regionName, regionOf } from './report-keys';
-import { type Cursor, ReportRollupsRepository } from './report-rollups.repository';
+import { type Cursor, parseFacts, ReportRollupsRepository } from './report-rollups.repository';
 import { type FactFilter, ReportStore } from './report-store';
 import { REMAINING_BUCKETS, REPORT_METRICS } from './report-vocabulary';
 
@@ -185,10 +185,13 @@ export class ReportsService {
         this.store.reserveFacts(c.metric, c.measured, c.open);
       }
     }
-    for (let at: Cursor | null = { tx: this.sinceTx, id: 0 }; at;) {
-      const page = await this.rollups.factsSince(at, LOAD_PAGE);
-      for (const row of page.rows) this.store.putFact(row);
-      at = page.next;
+    let page = this.rollups.factsSince({ tx: this.sinceTx, id: 0 }, LOAD_PAGE);
+    for (;;) {
+      const { lines, next } = await page;
+      // PostgreSQL writes the next page while this one is parsed and stored.
+      if (next) page = this.rollups.factsSince(next, LOAD_PAGE);
+      for (const row of parseFacts(lines)) this.store.putFact(row);
+      if (!next) break;
     }
     for (let at: Cursor | null = { tx: this.sinceTx, id: 0 }; at;) {
       const page = await this.rollups.cellsSince(at, LOAD_PAGE);
