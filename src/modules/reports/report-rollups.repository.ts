@@ -67,14 +67,16 @@ export interface FactPage {
   next: Cursor | null;
 }
 
-/** The facts of a page's lines (every column there, empty when NULL). */
-export function parseFacts(lines: string | null): FactRow[] {
-  const rows: FactRow[] = [];
+/**
+ * The facts of a page's lines (every column there, empty when NULL), one at a time: a row is
+ * garbage as soon as it is stored, so a load leaves the heap small.
+ */
+export function* parseFacts(lines: string | null): Generator<FactRow> {
   for (const line of lines ? lines.split('\n') : []) {
     const [id, metric, started, duration, within, country, carrier, priority, mode, cats, ...more] =
       line.split('\t');
     const [clock, warn, due, left] = more;
-    rows.push({
+    yield {
       id: Number(id),
       metric: metric as ReportMetric,
       startedMs: started === '' ? null : Number(started),
@@ -94,9 +96,8 @@ export function parseFacts(lines: string | null): FactRow[] {
               dueMs: due === '' ? null : Number(due),
               leftMs: left === '' ? null : Number(left),
             },
-    });
+    };
   }
-  return rows;
 }
 
 @Injectable()
