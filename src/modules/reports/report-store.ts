@@ -302,7 +302,7 @@ export class ReportStore {
     if (!match) return [];
     const { kind, shift, width, span, label } = this.grouping(groupBy);
     const { from, to, mask, want, region, bit } = match;
-    const { started, labels, flags, duration, slot } = table;
+    const { started, labels, flags, duration } = table;
     const regionOf = this.regionOfCountry;
     const months = this.monthTable();
     const rows = this.scratch.rows(table.length);
@@ -324,8 +324,7 @@ export class ReportStore {
       if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
       const f = flags[r];
       if (bit !== 0 && (f & bit) === 0) continue;
-      if (slot[r] < 0) continue;
-      rows[n++] = r;
+      rows[n++] = r; // no rewritten rows here: sorted() has taken them out
       const ms = duration[r];
       const outcome = (f >>> OUTCOME_SHIFT) & 3;
       if (kind === GROUP.category) {

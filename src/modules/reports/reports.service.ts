@@ -189,7 +189,11 @@ export class ReportsService {
     for (;;) {
       const { lines, next } = await page;
       // PostgreSQL writes the next page while this one is parsed and stored.
-      if (next) page = this.rollups.factsSince(next, LOAD_PAGE);
+      if (next) {
+        page = this.rollups.factsSince(next, LOAD_PAGE);
+        // Awaited next time round; marked handled now in case storing this page throws first.
+        page.catch(() => undefined);
+      }
       for (const row of parseFacts(lines)) this.store.putFact(row);
       if (!next) break;
     }
