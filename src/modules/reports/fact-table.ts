@@ -22,19 +22,17 @@ export class FactTable {
   /** Makes room for `rows` rows. */
   reserve(rows: number): void {
     if (rows <= this.slot.length) return;
-    const n = Math.max(rows, Math.ceil(this.slot.length * 1.25), 1024);
-    this.slot = resized(this.slot, n);
-    this.started = resized(this.started, n);
-    this.duration = resized(this.duration, n);
-    this.labels = resized(this.labels, n);
-    this.flags = resized(this.flags, n);
-    if (this.clocks) this.clocks = resizedClocks(this.clocks, n);
+    this.resize(Math.max(rows, Math.ceil(this.slot.length * 1.25), 1024));
   }
 
   /** Drops the columns' room beyond `length` (after a large table was emptied). */
   shrink(): void {
     const n = Math.max(this.length, 1024);
-    if (this.slot.length <= n * 2) return;
+    if (this.slot.length > n * 2) this.resize(n);
+  }
+
+  /** Gives every column room for `n` rows, keeping the rows that fit. */
+  private resize(n: number): void {
     this.slot = resized(this.slot, n);
     this.started = resized(this.started, n);
     this.duration = resized(this.duration, n);

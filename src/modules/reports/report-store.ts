@@ -301,10 +301,10 @@ export class ReportStore {
     const match = this.matcher(filter);
     if (!match) return [];
     const { kind, shift, width, span, label } = this.grouping(groupBy);
-    const { from, to, mask, want, region, bit } = match;
     const { started, labels, flags, duration } = table;
     const regionOf = this.regionOfCountry;
     const months = this.monthTable();
+    const byCategory = kind === GROUP.category;
     const rows = this.scratch.rows(table.length);
     const groups = this.scratch.groups(table.length);
     const counts = new Uint32Array(span);
@@ -312,52 +312,39 @@ export class ReportStore {
     const maxMs = new Float64Array(span);
     const met = new Uint32Array(span);
     const judged = new Uint32Array(span);
-    // One pass selects, groups and counts (the tests as in `select`). A row in several
-    // categories counts in each; the loop body is written out for it rather than shared
-    // through a function, which costs a call per row.
+    // One pass selects, groups and counts. A row counts in each of its categories: its first
+    // group, then (by category) the next bit, in the loop itself rather than through a
+    // function, which would cost a call per row.
     let n = 0;
     for (let r = 0; r < table.length; r++) {
-      const start = started[r];
-      if (!(start >= from && start < to)) continue;
-      const l = labels[r];
-      if ((l & mask) >>> 0 !== want) continue;
-      if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
-      const f = flags[r];
-      if (bit !== 0 && (f & bit) === 0) continue;
-      rows[n++] = r; // no rewritten rows here: sorted() has taken them out
+      if (!passes(match, table, regionOf, r)) continue;
       const ms = duration[r];
+      const f = flags[r];
       const outcome = (f >>> OUTCOME_SHIFT) & 3;
-      if (kind === GROUP.category) {
-        let bits = f & CATEGORY_MASK;
-        for (let g = bits === 0 ? 0 : 32 - Math.clz32(bits & -bits); ;) {
-          counts[g]++;
-          sumMs[g] += ms;
-          maxMs[g] = ms; // ascending: the last is the largest
-          if (outcome !== 0) {
-            judged[g]++;
-            met[g] += outcome - 1;
-          }
-          bits &= bits - 1;
-          if (bits === 0) break;
-          g = 32 - Math.clz32(bits & -bits);
-        }
-        continue;
-      }
-      const g =
-        kind === GROUP.label
+      const l = labels[r];
+      let bits = byCategory ? f & CATEGORY_MASK : 0;
+      let g = byCategory
+        ? lowestCategory(bits)
+        : kind === GROUP.label
           ? (l >>> shift) & width
           : kind === GROUP.region
             ? regionOf[l & COUNTRY_MASK]
             : kind === GROUP.week
-              ? weekOf(dayOf(start)) + WEEK_BASE
-              : months[dayOf(start) + DAY_BASE] + MONTH_BASE;
-      groups[n - 1] = g;
-      counts[g]++;
-      sumMs[g] += ms;
-      maxMs[g] = ms;
-      if (outcome !== 0) {
-        judged[g]++;
-        met[g] += outcome - 1;
+              ? weekOf(dayOf(started[r])) + WEEK_BASE
+              : months[dayOf(started[r]) + DAY_BASE] + MONTH_BASE;
+      rows[n] = r; // no rewritten rows here: sorted() has taken them out
+      groups[n++] = g;
+      for (;;) {
+        counts[g]++;
+        sumMs[g] += ms;
+        maxMs[g] = ms; // ascending: the last is the largest
+        if (outcome !== 0) {
+          judged[g]++;
+          met[g] += outcome - 1;
+        }
+        bits &= bits - 1;
+        if (bits === 0) break;
+        g = lowestCategory(bits);
       }
     }
     if (n === 0) return [];
@@ -375,31 +362,18 @@ export class ReportStore {
     const hoursAt = new Float64Array(wanted.length);
     const next = firstRank.slice(0, span);
     const seen = new Uint32Array(span);
-    if (kind !== GROUP.category) {
-      for (let k = 0; k < n; k++) {
-        const g = groups[k];
+    for (let k = 0; k < n; k++) {
+      const r = rows[k];
+      let bits = byCategory ? flags[r] & CATEGORY_MASK : 0;
+      for (let g = groups[k]; ; g = lowestCategory(bits)) {
         const t = next[g];
         if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
-          hoursAt[t] = duration[rows[k]] / HOUR_MS;
+          hoursAt[t] = duration[r] / HOUR_MS;
           next[g] = t + 1;
         }
         seen[g]++;
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const r = rows[k];
-        let bits = flags[r] & CATEGORY_MASK;
-        for (let g = bits === 0 ? 0 : 32 - Math.clz32(bits & -bits); ;) {
-          const t = next[g];
-          if (t < firstRank[g + 1] && rankAt[t] === seen[g]) {
-            hoursAt[t] = duration[r] / HOUR_MS;
-            next[g] = t + 1;
-          }
-          seen[g]++;
-          bits &= bits - 1;
-          if (bits === 0) break;
-          g = 32 - Math.clz32(bits & -bits);
-        }
+        bits &= bits - 1;
+        if (bits === 0) break;
       }
     }
     const result: TurnaroundFigures[] = [];
@@ -439,22 +413,15 @@ export class ReportStore {
     };
     const match = this.matcher(filter);
     if (!match) return figures;
-    const { from, to, mask, want, region, bit } = match;
     const regionOf = this.regionOfCountry;
     let met = 0;
     let judged = 0;
     for (const table of this.tablesOf(METRIC_CODES[filter.metric]).all) {
       // One pass, the tests as in `select`; open clocks are few, and counted aside.
-      const { started, labels, flags, slot, clocks } = table;
+      const { flags, slot, clocks } = table;
       for (let r = 0; r < table.length; r++) {
-        const start = started[r];
-        if (!(start >= from && start < to)) continue;
-        const l = labels[r];
-        if ((l & mask) >>> 0 !== want) continue;
-        if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
+        if (slot[r] < 0 || !passes(match, table, regionOf, r)) continue;
         const f = flags[r];
-        if (bit !== 0 && (f & bit) === 0) continue;
-        if (slot[r] < 0) continue;
         const outcome = (f >>> OUTCOME_SHIFT) & 3;
         if (outcome !== 0) {
           judged++;
@@ -570,20 +537,12 @@ export class ReportStore {
   private select(f: Omit<FactFilter, 'metric'>, table: FactTable): Int32Array {
     const match = this.matcher(f);
     if (!match) return new Int32Array(0);
-    const { from, to, mask, want, region, bit } = match;
     const out = this.scratch.rows(table.length);
-    let n = 0;
-    const { started, labels, flags, slot } = table;
     const regionOf = this.regionOfCountry;
+    let n = 0;
     for (let r = 0; r < table.length; r++) {
-      const start = started[r];
-      if (!(start >= from && start < to)) continue;
-      const l = labels[r];
-      if ((l & mask) >>> 0 !== want) continue;
-      if (region >= 0 && regionOf[l & COUNTRY_MASK] !== region) continue;
-      if (bit !== 0 && (flags[r] & bit) === 0) continue;
-      if (slot[r] < 0) continue; // rewritten, waiting to be taken out
-      out[n++] = r;
+      // Rewritten rows wait, marked, to be taken out.
+      if (table.slot[r] >= 0 && passes(match, table, regionOf, r)) out[n++] = r;
     }
     return out.subarray(0, n);
   }
@@ -707,6 +666,21 @@ export class ReportStore {
     }
     return this.months;
   }
+}
+
+/** Whether row `r` of the table passes the filter: its range, labels, region and category. */
+function passes(m: Matcher, table: FactTable, regionOf: Uint8Array, r: number): boolean {
+  const start = table.started[r];
+  if (!(start >= m.from && start < m.to)) return false;
+  const l = table.labels[r];
+  if ((l & m.mask) >>> 0 !== m.want) return false;
+  if (m.region >= 0 && regionOf[l & COUNTRY_MASK] !== m.region) return false;
+  return m.bit === 0 || (table.flags[r] & m.bit) !== 0;
+}
+
+/** The group of the lowest category bit set (0, no category, when none). */
+function lowestCategory(bits: number): number {
+  return bits === 0 ? 0 : 32 - Math.clz32(bits & -bits);
 }
 
 /** Counts an open clock by its state at `nowMs` and by the hours it has left. */
