@@ -40,12 +40,14 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/spec-database.ts'],
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       setupFiles: ['reflect-metadata', '<rootDir>/test/setup/worker-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/spec-database.ts'],
     },
   ],
 };

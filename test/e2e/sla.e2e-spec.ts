@@ -12,8 +12,8 @@ import { OwnRedis } from '../helpers/redis-server';
 import { expectedSignature, Receiver } from '../helpers/webhook-receiver';
 
 /*
- * Each scenario uses a country of its own: policies live in the worker's database, and the most
- * specific matching policy applies, so a few-seconds policy for one country touches nothing else.
+ * Each scenario uses a country of its own: the file's scenarios share its database, and the
+ * most specific matching policy applies, so a few-seconds policy for one country touches nothing else.
  */
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const H = 3600;

@@ -6,13 +6,13 @@ import { databaseUrl, RUN_PATTERN, TEST_PG_URL } from './test-services';
 const STALE_MS = 6 * 3600 * 1000;
 
 /**
- * One database per run, migrated once with the real migrations as a template, then cloned for
- * each jest worker. Databases of runs that died over 6 h ago are dropped on the way.
+ * One database per run, migrated once with the real migrations as a template; each spec file
+ * clones its own from it (spec-database.ts). Databases of runs that died over 6 h ago are
+ * dropped on the way.
  */
-export default async function globalSetup(config: { maxWorkers: number }): Promise<void> {
+export default async function globalSetup(): Promise<void> {
   const run = `ll_test_${Date.now().toString(36)}_${process.pid}`;
   process.env.LIFELINE_TEST_RUN = run;
-  process.env.LIFELINE_TEST_WORKERS = String(config.maxWorkers);
 
   const admin = new Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
@@ -28,9 +28,6 @@ export default async function globalSetup(config: { maxWorkers: number }): Promi
     }
     await admin.query(`CREATE DATABASE "${run}_tpl"`);
     await runMigrations(databaseUrl(`${run}_tpl`), MIGRATIONS);
-    for (let worker = 1; worker <= config.maxWorkers; worker++) {
-      await admin.query(`CREATE DATABASE "${run}_w${worker}" TEMPLATE "${run}_tpl"`);
-    }
   } catch (error) {
     throw new Error(
       `Test setup could not prepare PostgreSQL at ${TEST_PG_URL}: ${(error as Error).message}`,
