@@ -1,7 +1,10 @@
 // Status-event throughput, beside a pgbench -N figure measured in the same run.
 //   npm run build && node bench/events.mjs [seconds=15]
 // Prints: pgbench simple-update TPS at 8 clients; single-event POST throughput and p50/p99
-// latency at 32 connections; the batch path's events per second applied end to end.
+// latency at 32 connections (each POST with an Idempotency-Key, as a carrier's feed sends);
+// request creation throughput at 32 connections; the batch path's events per second applied
+// end to end; and PostgreSQL round trips per event type, counted by the server's pool
+// (lifeline_db_round_trips_total), in the request and in the jobs it causes.
 // Needs PostgreSQL and Redis on their defaults and pgbench on the PATH. Asserts nothing.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -92,6 +95,114 @@ async function seed(db, shipments, tag) {
   return rows.rows.map((r) => ({ id: r.id, trackingReference: r.tracking_reference }));
 }
 
+/** Requests created through the API at 32 connections, each of 1 to 3 lines. */
+async function requestCreation(port, headers, db, tps) {
+  if (process.env.BENCH_ONLY) return;
+  const tag = `Q${randomBytes(3).toString('hex').toUpperCase()}`;
+  const codes = [1, 2, 3].map((n) => `${tag}-${n}`);
+  for (const code of codes)
+    await db.query(
+      `INSERT INTO items (code, name, category, unit, created_by) VALUES ($1, 'Bench item', 'ppe', 'box', 'bench')`,
+      [code],
+    );
+  const CONNECTIONS = 32;
+  const client = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
+  const latencies = [];
+  let errors = 0;
+  const until = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, c) => {
+      for (let n = 0; Date.now() < until; n++) {
+        const body = {
+          recipientCountry: 'SO',
+          organisation: 'Ministry of Health',
+          destination: 'SOMGQ',
+          priority: ['routine', 'urgent', 'asap', 'stat'][n % 4],
+          kind: 'donation',
+          receivedAt: new Date(Date.now() - 3_600_000).toISOString(),
+          lines: codes.slice(0, 1 + (n % 3)).map((itemCode) => ({ itemCode, quantity: 1000 })),
+        };
+        const t0 = performance.now();
+        const res = await client.request({
+          path: '/api/v1/requests',
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': `${tag}-${c}-${n}` },
+          body: JSON.stringify(body),
+        });
+        await res.body.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (res.statusCode !== 201) errors++;
+      }
+    }),
+  );
+  await client.close();
+  latencies.sort((a, b) => a - b);
+  const rate = latencies.length / SECONDS;
+  console.log(
+    `request creation, ${CONNECTIONS} connections:              ${rate.toFixed(0)} requests/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
+      `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
+  );
+}
+
+/** The server's count of statements sent to PostgreSQL so far. */
+async function roundTripsSoFar(port) {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  return Number(/^lifeline_db_round_trips_total (\d+)/m.exec(text)[1]);
+}
+
+/**
+ * Round trips per event of each type: 40 shipments walked one event at a time (one connection,
+ * so nothing overlaps), then a pause for the jobs the events caused; the statements the idle
+ * server sends in the same time (outbox poll, schedulers, the scrape itself) are taken off.
+ */
+async function roundTripsPerEvent(port, headers, db) {
+  if (process.env.BENCH_ONLY) return;
+  const N = 40;
+  const SETTLE_MS = 2_500;
+  const shipments = await seed(db, N, `T${randomBytes(3).toString('hex').toUpperCase()}`);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  await sleep(SETTLE_MS);
+  const idle0 = await roundTripsSoFar(port);
+  const idleStart = performance.now();
+  await sleep(SETTLE_MS * 2);
+  const idlePerMs = ((await roundTripsSoFar(port)) - idle0) / (performance.now() - idleStart);
+  const at = (h) => new Date(Date.UTC(2020, 2, 21, h)).toISOString();
+  const kinds = [
+    ['dispatched', () => ({ status: 'dispatched', occurredAt: at(1), location: 'CNCAN' })],
+    ['in_transit', () => ({ status: 'in_transit', occurredAt: at(2), location: 'AEDXB' })],
+    ['in_transit (tracking update)', () => ({ status: 'in_transit', occurredAt: at(3) })],
+    ['late fact (applied: false)', () => ({ status: 'in_transit', occurredAt: at(2.5) })],
+    ['duplicate', () => ({ status: 'in_transit', occurredAt: at(3) })],
+    ['on_hold', () => ({ status: 'on_hold', occurredAt: at(4), exceptionReason: 'customs_delay' })],
+    [
+      'exception',
+      () => ({ status: 'exception', occurredAt: at(5), exceptionReason: 'weather_delay' }),
+    ],
+    ['arrived', () => ({ status: 'arrived', occurredAt: at(6), location: 'AFKBL' })],
+    ['delivered', () => ({ status: 'delivered', occurredAt: at(7) })],
+    ['refused (409)', () => ({ status: 'in_transit', occurredAt: at(8) })],
+  ];
+  console.log(
+    `PostgreSQL round trips per event (${N} shipments each, request + the jobs it caused):`,
+  );
+  for (const [k, [name, body]] of kinds.entries()) {
+    const before = await roundTripsSoFar(port);
+    const start = performance.now();
+    for (const [n, s] of shipments.entries()) {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/shipments/${s.id}/events`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': `${run}-rt${k}-${n}` },
+        body: JSON.stringify(body(n)),
+      });
+      await res.arrayBuffer();
+    }
+    await sleep(SETTLE_MS);
+    const spent = (await roundTripsSoFar(port)) - before;
+    const idle = idlePerMs * (performance.now() - start);
+    console.log(`  ${name.padEnd(30)} ${((spent - idle) / N).toFixed(1)}`);
+  }
+}
+
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 try {
@@ -138,7 +249,7 @@ try {
         const res = await client.request({
           path: `/api/v1/shipments/${shipment.id}/events`,
           method: 'POST',
-          headers,
+          headers: { ...headers, 'idempotency-key': `${run}-${c}-${n}` },
           body: JSON.stringify(body),
         });
         await res.body.arrayBuffer();
@@ -155,6 +266,9 @@ try {
       `single-event POST, ${CONNECTIONS} connections:            ${rate.toFixed(0)} events/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
         `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
     );
+
+  await requestCreation(port, headers, db, tps);
+  await roundTripsPerEvent(port, headers, db);
 
   // Batches: 10,000 events (1,000 shipments x 10 facts, shuffled), submit to last applied.
   const batchShipments = await seed(db, 1000, `C${randomBytes(3).toString('hex').toUpperCase()}`);

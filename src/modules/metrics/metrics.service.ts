@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { OutboxRepository } from '../../common/queue/outbox.repository';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
@@ -23,8 +25,17 @@ export class MetricsService {
     workers: WorkerSupervisor,
     db: MetricsRepository,
     clock: Clock,
+    dataSource: DataSource,
   ) {
     collectDefaultMetrics({ register: this.registry });
+    countRoundTrips(
+      dataSource,
+      new Counter({
+        name: 'lifeline_db_round_trips_total',
+        help: 'Statements this process sent to PostgreSQL (each one a round trip)',
+        registers: [this.registry],
+      }),
+    );
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request latency by method, route pattern and status code',
@@ -116,4 +127,20 @@ export class MetricsService {
       },
     });
   }
+}
+
+/** Counts every statement sent on the pool's connections (wrapped at their first checkout). */
+function countRoundTrips(dataSource: DataSource, counter: Counter): void {
+  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
+  if (!pool) return;
+  const counted = new WeakSet<Client>();
+  pool.on('acquire', (client: Client) => {
+    if (counted.has(client)) return;
+    counted.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      counter.inc();
+      return query(...args);
+    };
+  });
 }
