@@ -87,7 +87,7 @@ export interface RequestsChanged {
   rollUp: boolean;
 }
 
-type Handler<K extends DomainEventName> = (event: DomainEventMap[K]) => Promise<unknown>;
+type Handler<K extends DomainEventName> = (event: DomainEventMap[K]) => Promise<void>;
 
 const HANDLER = Symbol('domain-event-handler');
 

@@ -1,4 +1,20 @@
-import type { NewAlert } from './alerts.repository';
+import type { AlertKind, AlertSeverity } from './alert-vocabulary';
+
+/** An alert to raise: one per `dedupeKey`, however often it is raised. */
+export interface NewAlert {
+  kind: AlertKind;
+  dedupeKey: string;
+  severity: AlertSeverity;
+  title: string;
+  details: Record<string, unknown>;
+  clockId?: string | null;
+  requestId?: string | null;
+  shipmentId?: string | null;
+  eventId?: string | null;
+  country?: string | null;
+  carrierId?: string | null;
+  causeAt: Date;
+}
 
 /**
  * Which shipment facts raise alerts, as plain functions. Cold-chain goods (vaccines, reagents)

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
-import { MOVING_STATUSES, NOT_ARRIVED_STATUSES } from './alert-rules';
+import { MOVING_STATUSES, type NewAlert, NOT_ARRIVED_STATUSES } from './alert-rules';
+
+export type { NewAlert } from './alert-rules';
 import type { AlertKind, AlertSeverity, AlertState } from './alert-vocabulary';
 
 const MOVING = `ARRAY[${MOVING_STATUSES.map((s) => `'${s}'`).join(', ')}]`;
@@ -36,21 +38,6 @@ export interface AlertRow {
 }
 
 /** An alert to raise. `dedupeKey` names its cause: a second alert for it is never stored. */
-export interface NewAlert {
-  kind: AlertKind;
-  dedupeKey: string;
-  severity: AlertSeverity;
-  title: string;
-  details: Record<string, unknown>;
-  clockId?: string | null;
-  requestId?: string | null;
-  shipmentId?: string | null;
-  eventId?: string | null;
-  country?: string | null;
-  carrierId?: string | null;
-  causeAt: Date;
-}
-
 /** A place in the live stream of alerts (its Server-Sent Events id is `<tx>-<seq>`). */
 export interface StreamPosition {
   tx: string;
@@ -283,6 +270,20 @@ export class AlertsRepository {
         RETURNING a.*`,
       [now],
     );
+  }
+
+  /** The shipments among these that carry cold-chain goods. */
+  async coldChain(manager: EntityManager, shipmentIds: string[]): Promise<Set<string>> {
+    if (shipmentIds.length === 0) return new Set();
+    const rows: { shipment_id: string }[] = await manager.query(
+      `SELECT DISTINCT si.shipment_id FROM shipment_items si
+         JOIN order_lines ol ON ol.id = si.order_line_id
+         JOIN request_lines rl ON rl.id = ol.request_line_id
+         JOIN items i ON i.id = rl.item_id
+        WHERE si.shipment_id = ANY($1::uuid[]) AND i.cold_chain`,
+      [shipmentIds],
+    );
+    return new Set(rows.map((r) => r.shipment_id));
   }
 }
 

@@ -3,14 +3,15 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
+import { OnDomainEvent, type ShipmentsChanged } from '../../common/events/domain-events';
 import { Env } from '../../config/env';
 import { type Principal, scopeToCarrier } from '../auth/principal';
 import { WebhooksService } from '../webhooks/webhooks.service';
+import { discrepancyAlert, eventAlerts, type NewAlert, type ShipmentFacts } from './alert-rules';
 import {
   type AlertFilter,
   type AlertRow,
   AlertsRepository,
-  type NewAlert,
   type ResolveScope,
   type SweptShipmentRow,
 } from './alerts.repository';
@@ -46,6 +47,60 @@ export class AlertsService {
     );
     await this.alerts.notifyStreams(manager);
     return raised;
+  }
+
+  /**
+   * What a shipment's new facts mean for alerts: an exception, a loss or a return, a
+   * temperature out of range, a proof of delivery with goods damaged or missing; and the
+   * alerts whose cause ended (the shipment left exception, the fact was voided).
+   */
+  @OnDomainEvent('shipments.changed')
+  async onShipmentsChanged(event: ShipmentsChanged): Promise<void> {
+    const { manager, changes, facts, proofs, voidedFactIds } = event;
+    await this.resolve(manager, { eventIds: voidedFactIds }, 'event voided');
+    await this.resolve(
+      manager,
+      {
+        shipmentIds: changes
+          .filter((c) => c.before.status === 'exception' && c.after.status !== 'exception')
+          .map((c) => c.shipment.id),
+        kinds: ['shipment_exception'],
+      },
+      'shipment left exception',
+    );
+    const proofOf = new Map(proofs.map((p) => [p.factId, p.lines]));
+    const alerting = facts.filter(
+      (f) =>
+        f.temperatureC !== null ||
+        ['exception', 'lost', 'returned'].includes(f.status) ||
+        proofOf.has(f.id),
+    );
+    if (alerting.length === 0) return;
+    const coldChain = await this.alerts.coldChain(manager, [
+      ...new Set(alerting.filter((f) => f.temperatureC !== null).map((f) => f.shipment.id)),
+    ]);
+    const shipments = new Map<string, ShipmentFacts>(
+      alerting.map(({ shipment: s }) => [
+        s.id,
+        {
+          id: s.id,
+          reference: s.reference,
+          country: s.country,
+          carrierId: s.carrierId,
+          coldChain: coldChain.has(s.id),
+        },
+      ]),
+    );
+    const raised: NewAlert[] = eventAlerts(
+      alerting.map((f) => ({ ...f, shipmentId: f.shipment.id })),
+      shipments,
+    );
+    for (const f of alerting) {
+      const lines = proofOf.get(f.id);
+      const alert = lines && discrepancyAlert(shipments.get(f.shipment.id)!, f, lines);
+      if (alert) raised.push(alert);
+    }
+    await this.raise(manager, raised);
   }
 
   /** Resolves the open alerts in scope, and tells `alert.resolved` subscribers. */

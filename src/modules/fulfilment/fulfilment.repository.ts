@@ -10,6 +10,16 @@ export interface LineDelta {
   delivered: number;
 }
 
+export interface ItemContribution {
+  id: string;
+  shipment_id: string;
+  order_line_id: string;
+  request_id: string;
+  quantity: number;
+  received_good: number | null;
+  damaged: number | null;
+}
+
 /** What a request must learn about its goods' departures. */
 export interface RequestDispatch {
   requestId: string;
@@ -36,15 +46,17 @@ const LAST_DELIVERY_SQL = `(
 /**
  * Rolls shipment facts up into order lines, request lines, orders and requests, in the
  * caller's transaction, so every GET after a write sees consistent quantities and statuses.
- * Every writer locks the requests it touches first, in id order, so rollups never deadlock.
+ * Callers hold the requests' locks (common/db/locks.ts).
  */
 @Injectable()
 export class FulfilmentRepository {
-  async lockRequests(manager: EntityManager, requestIds: string[]): Promise<void> {
-    if (requestIds.length === 0) return;
-    await manager.query(
-      `SELECT id FROM requests WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [[...new Set(requestIds)]],
+  /** What shipments carry of each order line (with any proof of delivery), and for which request. */
+  itemContributions(manager: EntityManager, shipmentIds: string[]): Promise<ItemContribution[]> {
+    return manager.query(
+      `SELECT si.id, si.shipment_id, si.order_line_id, o.request_id, si.quantity, si.received_good, si.damaged
+         FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
+        WHERE si.shipment_id = ANY($1::uuid[])`,
+      [shipmentIds],
     );
   }
 

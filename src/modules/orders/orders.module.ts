@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DomainEventsModule } from '../../common/events/domain-events';
 import { RequestsModule } from '../requests/requests.module';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
 @Module({
-  imports: [RequestsModule],
+  imports: [DomainEventsModule, RequestsModule],
   controllers: [OrdersController],
   providers: [OrdersRepository, OrdersService],
 })

@@ -3,7 +3,8 @@ import type { EntityManager } from 'typeorm';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
-import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
+import { lockRequests } from '../../common/db/locks';
+import { DomainEvents } from '../../common/events/domain-events';
 import { RequestsRepository } from '../requests/requests.repository';
 import type { CreateOrderDto, OrderResponseDto } from './dto/order.dto';
 import { type OrderLineRow, type OrderRow, OrdersRepository } from './orders.repository';
@@ -42,13 +43,13 @@ export class OrdersService {
   constructor(
     private readonly orders: OrdersRepository,
     private readonly requests: RequestsRepository,
-    private readonly fulfilment: FulfilmentRepository,
+    private readonly events: DomainEvents,
   ) {}
 
   /** Allocates against an approved request; lines may not exceed what it still needs. */
   async create(dto: CreateOrderDto, by: Principal): Promise<OrderResponseDto> {
     const id = await this.orders.transaction(async (manager) => {
-      await this.fulfilment.lockRequests(manager, [dto.requestId]);
+      await lockRequests(manager, [dto.requestId]);
       const request = await this.requests.findById(dto.requestId, manager);
       if (!request) {
         throw fieldError('requestId', 'no such request', 'unprocessable');
@@ -109,7 +110,11 @@ export class OrdersService {
         dto.lines,
         by.keyId,
       );
-      await this.fulfilment.rollup(manager, [dto.requestId]);
+      await this.events.emit('requests.changed', {
+        manager,
+        requestIds: [dto.requestId],
+        rollUp: true,
+      });
       return orderId;
     });
     return this.get(id);
@@ -185,7 +190,7 @@ export class OrdersService {
     await this.orders.transaction(async (manager) => {
       const order = await this.orders.findById(id, manager);
       if (!order) throw new DomainError('not_found', `Order ${id} does not exist.`);
-      await this.fulfilment.lockRequests(manager, [order.request_id]);
+      await lockRequests(manager, [order.request_id]);
       await check?.(manager);
       if (!(await this.orders.setWorkflowStatus(manager, id, from, to, by.keyId))) {
         const current = (await this.orders.findById(id, manager))!;
@@ -198,7 +203,11 @@ export class OrdersService {
           },
         );
       }
-      await this.fulfilment.rollup(manager, [order.request_id]);
+      await this.events.emit('requests.changed', {
+        manager,
+        requestIds: [order.request_id],
+        rollUp: true,
+      });
     });
     return this.get(id);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DomainEventsModule } from '../../common/events/domain-events';
 import { ItemsModule } from '../items/items.module';
 import { SlaModule } from '../sla/sla.module';
 import { RequestsController } from './requests.controller';
@@ -6,7 +7,7 @@ import { RequestsRepository } from './requests.repository';
 import { RequestsService } from './requests.service';
 
 @Module({
-  imports: [ItemsModule, SlaModule],
+  imports: [DomainEventsModule, ItemsModule, SlaModule],
   controllers: [RequestsController],
   providers: [RequestsRepository, RequestsService],
   exports: [RequestsRepository],

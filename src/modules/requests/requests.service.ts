@@ -3,8 +3,9 @@ import { Clock } from '../../common/clock';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
+import { lockRequests } from '../../common/db/locks';
+import { DomainEvents } from '../../common/events/domain-events';
 import { SlaClocksService } from '../sla/sla-clocks.service';
-import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
 import { ItemsRepository } from '../items/items.repository';
 import { isCountryCode, parseLocation } from '../reference/locations';
 import type { ClockResponseDto } from '../sla/dto/sla-clock.dto';
@@ -63,7 +64,7 @@ export class RequestsService {
   constructor(
     private readonly requests: RequestsRepository,
     private readonly items: ItemsRepository,
-    private readonly fulfilment: FulfilmentRepository,
+    private readonly events: DomainEvents,
     private readonly sla: SlaClocksService,
     private readonly clock: Clock,
   ) {}
@@ -129,7 +130,11 @@ export class RequestsService {
         by.keyId,
       );
       // Its clocks start at receivedAt, in the same transaction.
-      await this.sla.syncRequests(manager, [created]);
+      await this.events.emit('requests.changed', {
+        manager,
+        requestIds: [created],
+        rollUp: false,
+      });
       return created;
     });
     return this.get(id);
@@ -183,7 +188,7 @@ export class RequestsService {
   async cancel(id: string, by: Principal, reason?: string): Promise<RequestResponseDto> {
     if (!reason) throw fieldError('reason', 'is required to cancel a request');
     await this.requests.transaction(async (manager) => {
-      await this.fulfilment.lockRequests(manager, [id]);
+      await lockRequests(manager, [id]);
       const live = await this.requests.liveOrderReferences(manager, id);
       if (live.length > 0) {
         throw new DomainError('conflict', `Cancel its live orders first: ${live.join(', ')}.`, {
@@ -217,8 +222,7 @@ export class RequestsService {
     reason: string | null,
   ): Promise<void> {
     if (await this.requests.setWorkflowStatus(manager, id, from, to, by.keyId, reason)) {
-      await this.fulfilment.rollup(manager, [id]);
-      await this.sla.syncRequests(manager, [id]);
+      await this.events.emit('requests.changed', { manager, requestIds: [id], rollUp: true });
       return;
     }
     const current = await this.requests.findById(id, manager);

@@ -163,9 +163,7 @@ export class EventBatchesService {
           manager,
           [...inputs.keys()].map((id) => visible.get(id)!),
           inputs,
-          by,
-          batchId,
-          facts.filter((f) => inputs.has(f.shipment_id)),
+          { by, batchId, standing: facts.filter((f) => inputs.has(f.shipment_id)) },
         );
         for (const [shipmentId, shipmentResults] of results) {
           const idx = indexes.get(shipmentId)!;

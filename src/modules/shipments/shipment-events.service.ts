@@ -1,30 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock';
 import type { EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
-import type { Principal } from '../auth/principal';
 import {
-  FulfilmentRepository,
-  type LineDelta,
-  type RequestDispatch,
-} from '../fulfilment/fulfilment.repository';
-import { discrepancyAlert, eventAlerts, type ShipmentFacts } from '../alerts/alert-rules';
-import type { NewAlert } from '../alerts/alerts.repository';
-import { AlertsService } from '../alerts/alerts.service';
+  DomainEvents,
+  type RecordedFact,
+  type ShipmentChange,
+  type ShipmentRef,
+  type ShipmentState,
+} from '../../common/events/domain-events';
+import type { Principal } from '../auth/principal';
 import { parseLocation } from '../reference/locations';
-import { type ShipmentClockInput, SlaClocksService } from '../sla/sla-clocks.service';
+import { SlaClocksService } from '../sla/sla-clocks.service';
 import type {
   CreateShipmentEventDto,
   ProofOfDeliveryDto,
   ShipmentEventFieldsDto,
 } from './dto/shipment-event.dto';
+import { decideFacts, factKey, type StandingFact } from './shipment-facts';
 import {
   type ArrivalOutcome,
-  classifyArrival,
   foldFacts,
   type FoldResult,
   type ShipmentStatus,
-  type StatusFact,
 } from './shipment-status';
 import {
   type EventRow,
@@ -37,18 +35,19 @@ import {
 const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
 export type EventResult =
-  | { outcome: ArrivalOutcome | 'duplicate'; event: EventRow }
+  | { outcome: Exclude<ArrivalOutcome, 'refused'> | 'duplicate'; event: EventRow }
   | { outcome: 'rejected'; reason: string; allowed?: ShipmentStatus[]; unprocessable?: boolean };
 
 export interface FactInput extends ShipmentEventFieldsDto {
   proofOfDelivery?: ProofOfDeliveryDto;
 }
 
-function toFact(row: EventRow): StatusFact {
+function standing(row: EventRow): StandingFact {
   return {
     status: row.status as ShipmentStatus,
     occurredAt: row.occurred_at,
     sequence: Number(row.sequence),
+    outcome: row.outcome,
   };
 }
 
@@ -56,19 +55,59 @@ function sameInstant(a: Date | null, b: Date | null): boolean {
   return (a?.getTime() ?? null) === (b?.getTime() ?? null);
 }
 
+function refOf(s: ShipmentRow): ShipmentRef {
+  return {
+    id: s.id,
+    reference: s.reference,
+    mode: s.mode,
+    country: s.destination_country,
+    carrierId: s.carrier_id,
+  };
+}
+
+function stateOf(fold: FoldResult): ShipmentState {
+  return {
+    status: fold.state.status,
+    resumeStatus: fold.state.resumeStatus,
+    dispatchedAt: fold.dispatchedAt,
+    deliveredAt: fold.deliveredAt,
+    holds: fold.holds,
+  };
+}
+
+/** A fold's state as the shipment's row stored it, with the holds its facts gave. */
+function storedState(s: ShipmentRow, holds: ShipmentState['holds']): ShipmentState {
+  return {
+    status: s.status,
+    resumeStatus: s.resume_status,
+    dispatchedAt: s.dispatched_at,
+    deliveredAt: s.delivered_at,
+    holds,
+  };
+}
+
+function moved(a: ShipmentState, b: ShipmentState): boolean {
+  return (
+    a.status !== b.status ||
+    a.resumeStatus !== b.resumeStatus ||
+    !sameInstant(a.dispatchedAt, b.dispatchedAt) ||
+    !sameInstant(a.deliveredAt, b.deliveredAt) ||
+    JSON.stringify(a.holds) !== JSON.stringify(b.holds)
+  );
+}
+
 /**
- * Where a shipment changes status. Every fact about a shipment goes through `recordFacts`,
- * which holds the shipment's row lock, stores each fact, folds the live facts into the
- * shipment's state (see shipment-status.ts), and rolls the result up into orders and
- * requests, all in one transaction.
+ * Where a shipment changes status. Every fact about a shipment goes through `recordFacts`:
+ * with the shipment's row locked it decides the facts (pure, shipment-facts.ts), stores them
+ * and the new fold in one statement, then announces `shipments.changed` in the transaction;
+ * SLA clocks, alerts and fulfilment roll-ups follow in their own modules.
  */
 @Injectable()
 export class ShipmentEventsService {
   constructor(
     private readonly shipments: ShipmentsRepository,
-    private readonly fulfilment: FulfilmentRepository,
+    private readonly events: DomainEvents,
     private readonly sla: SlaClocksService,
-    private readonly alerts: AlertsService,
     private readonly clock: Clock,
   ) {}
 
@@ -97,9 +136,7 @@ export class ShipmentEventsService {
         manager,
         [shipment],
         new Map([[shipment.id, [dto]]]),
-        by,
-        null,
-        locked.facts,
+        { by, standing: locked.facts },
       );
       const [result] = results.get(shipment.id)!;
       if (result.outcome === 'rejected') {
@@ -134,136 +171,83 @@ export class ShipmentEventsService {
   }
 
   /**
-   * Records facts about locked shipments, each shipment's in time order, and brings the
-   * shipments, their orders and requests up to date, in a few set-based statements however
-   * many shipments there are. Facts the machine refuses come back as `rejected`; a fact
-   * already recorded (same status and instant) comes back as `duplicate`.
+   * Records facts about locked shipments, each shipment's in time order, in a few set-based
+   * statements however many shipments there are, and announces the change. Facts the machine
+   * refuses come back as `rejected`; a fact already recorded (same status and instant) comes
+   * back as `duplicate`. `standing` are the shipments' live facts, when the caller read them.
    */
   async recordFacts(
     manager: EntityManager,
     locked: ShipmentRow[],
     inputs: Map<string, FactInput[]>,
-    by: Principal,
-    batchId: string | null,
-    standing?: EventRow[],
+    options: { by: Principal; batchId?: string | null; standing?: EventRow[] },
   ): Promise<{ results: Map<string, EventResult[]>; shipments: Map<string, ShipmentRow> }> {
-    const key = (shipmentId: string, status: string, at: Date) =>
-      `${shipmentId}/${status}@${at.getTime()}`;
-    const rows =
-      standing ??
-      (await this.shipments.liveFacts(
-        manager,
-        locked.map((s) => s.id),
-      ));
-    const known = new Map(rows.map((r) => [key(r.shipment_id, r.status, r.occurred_at), r]));
-    const factsOf = new Map<string, StatusFact[]>(locked.map((s) => [s.id, []]));
-    for (const row of rows) {
-      // A conflicting fact stays in the history (and is known, so a resend is a duplicate)
-      // but never in the fold.
-      if (row.outcome !== 'conflicting') factsOf.get(row.shipment_id)!.push(toFact(row));
-    }
+    const ids = locked.map((s) => s.id);
+    const rows = options.standing ?? (await this.shipments.liveFacts(manager, ids));
+    const withProof = ids.filter((id) => inputs.get(id)?.some((i) => i.proofOfDelivery));
+    const items = withProof.length > 0 ? await this.shipments.itemsOf(withProof, manager) : [];
 
-    // What the clocks measured before these facts: a late hold changes them, not the status.
-    const holdsBefore = new Map(
-      locked.map((s) => [s.id, JSON.stringify(foldFacts(factsOf.get(s.id)!).holds)]),
+    const decided = new Map(
+      locked.map((s) => [
+        s.id,
+        decideFacts(
+          rows.filter((r) => r.shipment_id === s.id).map(standing),
+          inputs.get(s.id) ?? [],
+          items.filter((i) => i.shipment_id === s.id),
+        ),
+      ]),
     );
-
-    // Decide every fact in memory (pure), then store them all in one statement.
-    type Decision = { input: FactInput; outcome: ArrivalOutcome | 'duplicate' } | EventResult;
-    const decisions = new Map<string, Decision[]>();
-    const proofs = new Map<string, ProofOfDeliveryDto>();
     const toStore: (NewEvent & { shipmentId: string })[] = [];
-    let nextSequence = Number.MAX_SAFE_INTEGER - 10_000_000;
-    for (const shipment of locked) {
-      const facts = factsOf.get(shipment.id)!;
-      const decided: Decision[] = [];
-      const accepted = new Set<string>();
-      for (const input of inputs.get(shipment.id) ?? []) {
-        const k = key(shipment.id, input.status, input.occurredAt);
-        const existing = known.get(k);
-        if (existing) {
-          decided.push({ outcome: 'duplicate', event: existing });
-          continue;
-        }
-        if (accepted.has(k)) {
-          decided.push({ input, outcome: 'duplicate' });
-          continue;
-        }
-        const candidate: StatusFact = {
-          status: input.status,
-          occurredAt: input.occurredAt,
-          sequence: nextSequence++,
-        };
-        const arrival = classifyArrival(facts, candidate);
-        if (arrival.outcome === 'refused') {
-          decided.push({
-            outcome: 'rejected',
-            reason: `A shipment that is ${this.describe(foldFacts(facts))} cannot become ${input.status}; allowed: ${
-              arrival.allowed?.join(', ') || 'nothing (terminal)'
-            }.`,
-            allowed: arrival.allowed,
-          });
-          continue;
-        }
-        if (input.proofOfDelivery) {
-          const problem =
-            arrival.outcome !== 'applied'
-              ? 'A proof of delivery needs its delivered event to apply.'
-              : await this.checkProof(manager, shipment.id, input.proofOfDelivery);
-          if (problem) {
-            decided.push({ outcome: 'rejected', reason: problem, unprocessable: true });
-            continue;
-          }
-          proofs.set(shipment.id, input.proofOfDelivery);
-        }
-        if (arrival.outcome !== 'conflicting') facts.push(candidate);
-        accepted.add(k);
-        decided.push({ input, outcome: arrival.outcome });
+    for (const [shipmentId, { decisions }] of decided) {
+      for (const d of decisions) {
+        if (d.kind !== 'store') continue;
         toStore.push({
-          shipmentId: shipment.id,
-          status: input.status,
-          occurredAt: input.occurredAt,
-          outcome: arrival.outcome,
-          location: input.location ?? null,
-          exceptionReason: input.exceptionReason ?? null,
-          temperatureC: input.temperatureC ?? null,
-          notes: input.notes ?? null,
+          shipmentId,
+          status: d.fact.status,
+          occurredAt: d.fact.occurredAt,
+          outcome: d.outcome,
+          location: d.fact.location ?? null,
+          exceptionReason: d.fact.exceptionReason ?? null,
+          temperatureC: d.fact.temperatureC ?? null,
+          notes: d.fact.notes ?? null,
         });
       }
-      decisions.set(shipment.id, decided);
     }
-    // The candidates' stand-in sequences order like the stored ones, so these folds are the
-    // stored ones; facts and folds are written in one statement.
     const { shipments, events } = await this.saveStates(
       manager,
-      locked.map((s) => ({ shipment: s, fold: foldFacts(factsOf.get(s.id)!) })),
-      by,
-      proofs,
-      { events: toStore, batchId, holdsBefore },
+      locked.map((shipment) => ({
+        shipment,
+        before: decided.get(shipment.id)!.before,
+        after: decided.get(shipment.id)!.after,
+      })),
+      options.by,
+      { events: toStore, batchId: options.batchId ?? null, inputs },
     );
-    for (const row of events) known.set(key(row.shipment_id, row.status, row.occurred_at), row);
+
+    const known = new Map(
+      rows.map((r) => [`${r.shipment_id}/${factKey(r.status, r.occurred_at)}`, r]),
+    );
+    for (const row of events)
+      known.set(`${row.shipment_id}/${factKey(row.status, row.occurred_at)}`, row);
     const results = new Map<string, EventResult[]>();
-    for (const [shipmentId, decided] of decisions) {
+    for (const [shipmentId, { decisions }] of decided) {
       results.set(
         shipmentId,
-        decided.map((d) =>
-          'input' in d
-            ? ({
-                outcome: d.outcome,
-                event: known.get(key(shipmentId, d.input.status, d.input.occurredAt))!,
-              } as EventResult)
-            : d,
-        ),
+        decisions.map((d): EventResult => {
+          if (d.kind === 'rejected') return { outcome: 'rejected', ...d };
+          const event = known.get(`${shipmentId}/${factKey(d.fact.status, d.fact.occurredAt)}`)!;
+          return { outcome: d.kind === 'store' ? d.outcome : 'duplicate', event };
+        }),
       );
     }
     return { results, shipments };
   }
 
   /**
-   * Starts the SLA clocks of requests and dispatched shipments older than SLA clocks (the
-   * migration that created them queues this once), shipments folded from their facts as any
-   * event would, a batch per transaction. Returns how many clocks it started: none when run
-   * again, even for a shipment whose facts hold no dispatch.
+   * Starts the SLA clocks of dispatched shipments older than SLA clocks (the migration that
+   * created them queues this once) and of requests, a batch per transaction: each shipment's
+   * facts folded and announced as recomputed. Returns how many clocks it started: none when
+   * run again, even for a shipment whose facts hold no dispatch.
    */
   async backfillClocks(batch = 200): Promise<{ requests: number; shipments: number }> {
     const requests = await this.sla.backfillRequests(batch);
@@ -274,17 +258,16 @@ export class ShipmentEventsService {
       if (ids.length === 0) return { requests, shipments };
       shipments += await this.shipments.transaction(async (manager) => {
         const locked = await this.shipments.lockWithFacts(manager, ids);
-        return this.sla.syncShipments(
-          manager,
-          locked.shipments.map((shipment) => {
-            const fold = foldFacts(
-              locked.facts
-                .filter((f) => f.shipment_id === shipment.id && f.outcome !== 'conflicting')
-                .map(toFact),
-            );
-            return clockInput(shipment, fold);
-          }),
-        );
+        const changes = locked.shipments.map((shipment) => {
+          const fold = foldFacts(
+            locked.facts
+              .filter((f) => f.shipment_id === shipment.id && f.outcome !== 'conflicting')
+              .map(standing),
+          );
+          return { shipment: refOf(shipment), before: stateOf(fold), after: stateOf(fold) };
+        });
+        await this.announce(manager, { changes, recomputed: true });
+        return ids.length - (await this.sla.withoutClocks(manager, ids)).length;
       });
       after = ids[ids.length - 1];
     }
@@ -315,310 +298,130 @@ export class ShipmentEventsService {
         // Its goods went back to their orders and may be on other shipments since.
         throw new DomainError('conflict', 'A cancellation is final: plan a new shipment instead.');
       }
+      const facts = await this.shipments.liveFacts(manager, [shipmentId]);
+      const fold = (rows: EventRow[]) =>
+        foldFacts(rows.filter((e) => e.outcome !== 'conflicting').map(standing));
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
-      await this.alerts.resolve(manager, { eventIds: [eventId] }, 'event voided');
-      const facts = (await this.shipments.liveFacts(manager, [shipmentId]))
-        .filter((e) => e.outcome !== 'conflicting')
-        .map(toFact);
-      const fold = foldFacts(facts);
       const { shipments: saved } = await this.saveStates(
         manager,
-        [{ shipment, fold }],
+        [{ shipment, before: fold(facts), after: fold(facts.filter((f) => f.id !== eventId)) }],
         by,
-        new Map(),
-        {
-          force: true,
-        },
+        { recomputed: true, voidedFactIds: [eventId] },
       );
-      // After the rollup, which took back what the proof of delivery had counted.
-      if (shipment.status === 'delivered' && fold.state.status !== 'delivered') {
+      // After the roll-up, which took back what the proof of delivery had counted.
+      if (shipment.status === 'delivered' && saved.get(shipmentId)!.status !== 'delivered') {
         await this.shipments.clearProofOfDelivery(manager, shipmentId);
       }
       return { event: voided, shipment: saved.get(shipmentId)! };
     });
   }
 
-  private describe(fold: FoldResult): string {
-    return fold.state.resumeStatus
-      ? `${fold.state.status} (from ${fold.state.resumeStatus})`
-      : fold.state.status;
-  }
-
-  private async checkProof(
-    manager: EntityManager,
-    shipmentId: string,
-    proof: ProofOfDeliveryDto,
-  ): Promise<string | undefined> {
-    const items = new Map(
-      (await this.shipments.itemsOf([shipmentId], manager)).map((i) => [i.id, i]),
-    );
-    const seen = new Set<string>();
-    for (const [i, line] of proof.lines.entries()) {
-      const item = items.get(line.shipmentItemId);
-      if (!item) return `proofOfDelivery.lines[${i}].shipmentItemId: not an item of this shipment`;
-      if (seen.has(line.shipmentItemId)) return `proofOfDelivery.lines[${i}]: item listed twice`;
-      seen.add(line.shipmentItemId);
-      const total = line.receivedGood + line.damaged + line.missing;
-      if (total !== item.quantity) {
-        return `proofOfDelivery.lines[${i}]: received, damaged and missing add up to ${total}, not the ${item.quantity} shipped`;
-      }
-    }
-    if (seen.size !== items.size)
-      return `proofOfDelivery: covers ${seen.size} of the shipment's ${items.size} items`;
-    return undefined;
-  }
-
   /**
-   * Saves the shipments whose folded state changed and rolls the change of what they
-   * contribute up into order lines, request lines, orders and requests. Returns every
-   * shipment's current row.
+   * Stores new facts and the folds of the shipments whose state changed (one statement),
+   * records proofs of delivery, and announces the change. Returns every shipment's current row.
    */
   private async saveStates(
     manager: EntityManager,
-    states: { shipment: ShipmentRow; fold: FoldResult }[],
+    states: { shipment: ShipmentRow; before: FoldResult; after: FoldResult }[],
     by: Principal,
-    proofs: Map<string, ProofOfDeliveryDto>,
     options: {
-      force?: boolean;
       events?: (NewEvent & { shipmentId: string })[];
       batchId?: string | null;
-      /** Each shipment's holds before this change (JSON); unknown means "may have changed". */
-      holdsBefore?: Map<string, string>;
-    } = {},
+      inputs?: Map<string, FactInput[]>;
+      recomputed?: boolean;
+      voidedFactIds?: string[];
+    },
   ): Promise<{ shipments: Map<string, ShipmentRow>; events: EventRow[] }> {
-    const force = options.force ?? false;
+    const recomputed = options.recomputed ?? false;
     const current = new Map(states.map(({ shipment }) => [shipment.id, shipment]));
-    const changed = states.filter(
-      ({ shipment, fold }) =>
-        force ||
-        proofs.has(shipment.id) ||
-        fold.state.status !== shipment.status ||
-        fold.state.resumeStatus !== shipment.resume_status ||
-        !sameInstant(fold.lastAppliedAt, shipment.last_event_at) ||
-        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-        !sameInstant(fold.deliveredAt, shipment.delivered_at),
+    const rowMoved = states.filter(
+      ({ shipment, after }) =>
+        recomputed ||
+        after.state.status !== shipment.status ||
+        after.state.resumeStatus !== shipment.resume_status ||
+        !sameInstant(after.lastAppliedAt, shipment.last_event_at) ||
+        !sameInstant(after.dispatchedAt, shipment.dispatched_at) ||
+        !sameInstant(after.deliveredAt, shipment.delivered_at),
     );
     const stored = await this.shipments.storeFactsAndFolds(
       manager,
       options.events ?? [],
-      changed.map(({ shipment, fold }) => ({
+      rowMoved.map(({ shipment, after }) => ({
         id: shipment.id,
-        status: fold.state.status,
-        resumeStatus: fold.state.resumeStatus,
-        lastEventAt: fold.lastAppliedAt,
-        dispatchedAt: fold.dispatchedAt,
-        deliveredAt: fold.deliveredAt,
+        status: after.state.status,
+        resumeStatus: after.state.resumeStatus,
+        lastEventAt: after.lastAppliedAt,
+        dispatchedAt: after.dispatchedAt,
+        deliveredAt: after.deliveredAt,
       })),
       by.keyId,
       options.batchId ?? null,
     );
-    const saved = stored.shipments;
-    for (const row of saved) current.set(row.id, row);
-    await this.followUp(manager, states, changed, current, stored.events, proofs, options);
+    for (const row of stored.shipments) current.set(row.id, row);
 
-    const moved = changed.filter(
-      ({ shipment, fold }) =>
-        proofs.has(shipment.id) ||
-        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-        (fold.state.status === 'delivered') !== (shipment.status === 'delivered') ||
-        (fold.state.status === 'cancelled') !== (shipment.status === 'cancelled'),
-    );
-    if (moved.length === 0) return { shipments: current, events: stored.events };
-
-    // What each shipment adds to its order lines, before and after: the difference rolls up.
-    const items = await this.shipments.itemContributions(
-      manager,
-      moved.map((m) => m.shipment.id),
-    );
-    const byShipment = new Map(moved.map((m) => [m.shipment.id, m]));
-    const deltas = new Map<string, LineDelta>();
-    const requests = new Map<string, RequestDispatch>();
-    for (const item of items) {
-      const { shipment, fold } = byShipment.get(item.shipment_id)!;
-      const storedArrived =
-        item.received_good === null ? item.quantity : item.received_good + (item.damaged ?? 0);
-      const line = proofs.get(shipment.id)?.lines.find((l) => l.shipmentItemId === item.id);
-      const before = contribution(
-        shipment.status,
-        shipment.dispatched_at,
-        item.quantity,
-        storedArrived,
-      );
-      const after = contribution(
-        fold.state.status,
-        fold.dispatchedAt,
-        item.quantity,
-        line
-          ? line.receivedGood + line.damaged
-          : fold.state.status === 'delivered'
-            ? storedArrived
-            : item.quantity,
-      );
-      const delta = deltas.get(item.order_line_id) ?? {
-        orderLineId: item.order_line_id,
-        shipped: 0,
-        dispatched: 0,
-        delivered: 0,
-      };
-      delta.shipped += after.shipped - before.shipped;
-      delta.dispatched += after.dispatched - before.dispatched;
-      delta.delivered += after.delivered - before.delivered;
-      deltas.set(item.order_line_id, delta);
-
-      const request = requests.get(item.request_id) ?? {
-        requestId: item.request_id,
-        earliestDispatch: null,
-        recomputeDispatch: false,
-      };
-      const leftAt = fold.state.status === 'cancelled' ? null : fold.dispatchedAt;
-      if (leftAt && (!request.earliestDispatch || leftAt < request.earliestDispatch))
-        request.earliestDispatch = leftAt;
-      const leftBefore = shipment.status === 'cancelled' ? null : shipment.dispatched_at;
-      if (leftBefore && (!leftAt || leftAt.getTime() > leftBefore.getTime()))
-        request.recomputeDispatch = true;
-      requests.set(item.request_id, request);
-    }
+    // A proof of delivery is stored with its delivered fact, before anything rolls it up.
+    const proofs = stored.events.flatMap((e) => {
+      const input = options.inputs
+        ?.get(e.shipment_id)
+        ?.find((i) => i.status === e.status && i.occurredAt.getTime() === e.occurred_at.getTime());
+      return input?.proofOfDelivery ? [{ factId: e.id, lines: input.proofOfDelivery.lines }] : [];
+    });
     await this.shipments.recordProofOfDelivery(
       manager,
-      [...proofs.values()].flatMap((p) => p.lines),
+      proofs.flatMap((p) => p.lines),
     );
-    await this.fulfilment.lockRequests(manager, [...requests.keys()]);
-    await this.fulfilment.applyShipmentDeltas(
-      manager,
-      [...deltas.values()],
-      [...requests.values()],
-    );
-    await this.sla.syncRequests(manager, [...requests.keys()]);
+
+    const changes: ShipmentChange[] = states
+      .map(({ shipment, before, after }) => ({
+        shipment: refOf(shipment),
+        before: storedState(shipment, before.holds),
+        after: stateOf(after),
+      }))
+      .filter((c) => recomputed || moved(c.before, c.after));
+    const facts: RecordedFact[] = stored.events.map((e) => ({
+      id: e.id,
+      shipment: refOf(current.get(e.shipment_id)!),
+      status: e.status,
+      outcome: e.outcome,
+      occurredAt: e.occurred_at,
+      location: e.location,
+      exceptionReason: e.exception_reason,
+      temperatureC: e.temperature_c === null ? null : Number(e.temperature_c),
+    }));
+    await this.announce(manager, {
+      changes,
+      facts,
+      proofs,
+      voidedFactIds: options.voidedFactIds,
+      recomputed,
+    });
     return { shipments: current, events: stored.events };
   }
 
-  /**
-   * What a change means beyond the shipment: its SLA clock (started at dispatch, paused on
-   * hold, stopped at delivery), the alerts its events raise, and the exception alerts that
-   * end when the shipment leaves exception.
-   */
-  private async followUp(
+  private async announce(
     manager: EntityManager,
-    states: { shipment: ShipmentRow; fold: FoldResult }[],
-    changed: { shipment: ShipmentRow; fold: FoldResult }[],
-    current: Map<string, ShipmentRow>,
-    events: EventRow[],
-    proofs: Map<string, ProofOfDeliveryDto>,
-    options: { force?: boolean; holdsBefore?: Map<string, string> },
+    change: {
+      changes: ShipmentChange[];
+      facts?: RecordedFact[];
+      proofs?: { factId: string; lines: ProofOfDeliveryDto['lines'] }[];
+      voidedFactIds?: string[];
+      recomputed: boolean;
+    },
   ): Promise<void> {
-    const clockMoved = states.filter(({ shipment, fold }) => {
-      const wasDispatched = shipment.dispatched_at !== null;
-      if (!wasDispatched && fold.dispatchedAt === null) return false;
-      return (
-        options.force ||
-        !sameInstant(fold.dispatchedAt, shipment.dispatched_at) ||
-        !sameInstant(fold.deliveredAt, shipment.delivered_at) ||
-        CLOCK_STATUS(fold.state.status) !== CLOCK_STATUS(shipment.status as ShipmentStatus) ||
-        options.holdsBefore?.get(shipment.id) !== JSON.stringify(fold.holds)
-      );
-    });
-    await this.sla.syncShipments(
+    const { changes, facts = [], proofs = [], voidedFactIds = [], recomputed } = change;
+    if (changes.length === 0 && facts.length === 0 && voidedFactIds.length === 0) return;
+    await this.events.emit('shipments.changed', {
       manager,
-      clockMoved.map(({ shipment, fold }) => clockInput(shipment, fold)),
-    );
-
-    const leftException = changed
-      .filter(
-        ({ shipment, fold }) =>
-          shipment.status === 'exception' && fold.state.status !== 'exception',
-      )
-      .map(({ shipment }) => shipment.id);
-    await this.alerts.resolve(
-      manager,
-      { shipmentIds: leftException, kinds: ['shipment_exception'] },
-      'shipment left exception',
-    );
-
-    const alerting = events.filter(
-      (e) =>
-        e.temperature_c !== null ||
-        ['exception', 'lost', 'returned'].includes(e.status) ||
-        (e.status === 'delivered' && proofs.has(e.shipment_id)),
-    );
-    if (alerting.length === 0) return;
-    const coldChain = await this.shipments.coldChain(manager, [
-      ...new Set(alerting.filter((e) => e.temperature_c !== null).map((e) => e.shipment_id)),
-    ]);
-    const facts = new Map<string, ShipmentFacts>();
-    for (const e of alerting) {
-      const s = current.get(e.shipment_id)!;
-      facts.set(s.id, {
-        id: s.id,
-        reference: s.reference,
-        country: s.destination_country,
-        carrierId: s.carrier_id,
-        coldChain: coldChain.has(s.id),
-      });
-    }
-    const raised: NewAlert[] = eventAlerts(
-      alerting.map((e) => ({
-        id: e.id,
-        shipmentId: e.shipment_id,
-        status: e.status,
-        outcome: e.outcome,
-        occurredAt: e.occurred_at,
-        location: e.location,
-        exceptionReason: e.exception_reason,
-        temperatureC: e.temperature_c === null ? null : Number(e.temperature_c),
-      })),
+      changes,
       facts,
-    );
-    for (const e of alerting) {
-      const proof = e.status === 'delivered' ? proofs.get(e.shipment_id) : undefined;
-      if (!proof) continue;
-      const alert = discrepancyAlert(
-        facts.get(e.shipment_id)!,
-        { id: e.id, occurredAt: e.occurred_at },
-        proof.lines,
-      );
-      if (alert) raised.push(alert);
-    }
-    await this.alerts.raise(manager, raised);
+      proofs,
+      voidedFactIds,
+      recomputed,
+    });
   }
-}
-
-/** What a shipment's SLA clock needs to know of it. */
-function clockInput(shipment: ShipmentRow, fold: FoldResult): ShipmentClockInput {
-  return {
-    id: shipment.id,
-    reference: shipment.reference,
-    mode: shipment.mode,
-    country: shipment.destination_country,
-    carrierId: shipment.carrier_id,
-    status: fold.state.status,
-    dispatchedAt: fold.dispatchedAt,
-    deliveredAt: fold.deliveredAt,
-    holds: fold.holds,
-  };
-}
-
-/** What of a status matters to an SLA clock: stopped, cancelled, paused or running. */
-function CLOCK_STATUS(status: ShipmentStatus): string {
-  if (status === 'delivered' || status === 'on_hold' || status === 'cancelled') return status;
-  return status === 'lost' || status === 'returned' ? 'lost' : 'running';
 }
 
 /** Cancelling a shipment gives its goods back to the orders: a coordinator's decision. */
 export function mayCancel(by: Principal): boolean {
   return by.role === 'admin' || by.role === 'coordinator';
-}
-
-/** What one shipment item adds to its order line in a given state. */
-function contribution(
-  status: string,
-  dispatchedAt: Date | null,
-  quantity: number,
-  arrived: number,
-) {
-  const live = status !== 'cancelled';
-  return {
-    shipped: live ? quantity : 0,
-    dispatched: live && dispatchedAt ? quantity : 0,
-    delivered: status === 'delivered' ? arrived : 0,
-  };
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AlertsModule } from '../alerts/alerts.module';
+import { DomainEventsModule } from '../../common/events/domain-events';
 import { CarriersModule } from '../carriers/carriers.module';
 import { SlaModule } from '../sla/sla.module';
 import { EventBatchesController } from './event-batches.controller';
@@ -12,7 +12,7 @@ import { ShipmentsRepository } from './shipments.repository';
 import { ShipmentsService } from './shipments.service';
 
 @Module({
-  imports: [CarriersModule, SlaModule, AlertsModule],
+  imports: [DomainEventsModule, CarriersModule, SlaModule],
   controllers: [ShipmentsController, EventBatchesController],
   providers: [
     ShipmentsRepository,

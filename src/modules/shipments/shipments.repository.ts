@@ -481,20 +481,6 @@ export class ShipmentsRepository {
     );
   }
 
-  /** The shipments among these that carry cold-chain goods. */
-  async coldChain(manager: EntityManager, shipmentIds: string[]): Promise<Set<string>> {
-    if (shipmentIds.length === 0) return new Set();
-    const rows: { shipment_id: string }[] = await manager.query(
-      `SELECT DISTINCT si.shipment_id FROM shipment_items si
-         JOIN order_lines ol ON ol.id = si.order_line_id
-         JOIN request_lines rl ON rl.id = ol.request_line_id
-         JOIN items i ON i.id = rl.item_id
-        WHERE si.shipment_id = ANY($1::uuid[]) AND i.cold_chain`,
-      [shipmentIds],
-    );
-    return new Set(rows.map((r) => r.shipment_id));
-  }
-
   // --- events ----------------------------------------------------------------------------
 
   /** Shipments' facts that stand (not voided), conflicting ones included: they fold without those. */
@@ -503,29 +489,6 @@ export class ShipmentsRepository {
       `SELECT * FROM shipment_events
         WHERE shipment_id = ANY($1::uuid[]) AND voided_at IS NULL
         ORDER BY shipment_id, occurred_at, sequence`,
-      [shipmentIds],
-    );
-  }
-
-  /** What shipments carry of each order line (with any proof of delivery), and for which request. */
-  itemContributions(
-    manager: EntityManager,
-    shipmentIds: string[],
-  ): Promise<
-    {
-      id: string;
-      shipment_id: string;
-      order_line_id: string;
-      request_id: string;
-      quantity: number;
-      received_good: number | null;
-      damaged: number | null;
-    }[]
-  > {
-    return manager.query(
-      `SELECT si.id, si.shipment_id, si.order_line_id, o.request_id, si.quantity, si.received_good, si.damaged
-         FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
-        WHERE si.shipment_id = ANY($1::uuid[])`,
       [shipmentIds],
     );
   }

@@ -7,7 +7,8 @@ import { assertIfMatch } from '../../common/http/etag';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import type { Principal } from '../auth/principal';
 import { CarriersRepository } from '../carriers/carriers.repository';
-import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
+import { lockRequests } from '../../common/db/locks';
+import { DomainEvents } from '../../common/events/domain-events';
 import { parseLocation } from '../reference/locations';
 import type { CreateShipmentDto, LegInputDto, UpdateShipmentDto } from './dto/shipment.dto';
 import type { ShipmentResponseDto } from './dto/shipment-response.dto';
@@ -28,7 +29,7 @@ export class ShipmentsService {
   constructor(
     private readonly shipments: ShipmentsRepository,
     private readonly carriers: CarriersRepository,
-    private readonly fulfilment: FulfilmentRepository,
+    private readonly domain: DomainEvents,
     private readonly events: ShipmentEventsService,
     private readonly sla: SlaClocksService,
     private readonly clock: Clock,
@@ -50,7 +51,7 @@ export class ShipmentsService {
       const requestIds = (await this.shipments.orderLines(manager, lineIds)).map(
         (l) => l.request_id,
       );
-      await this.fulfilment.lockRequests(manager, requestIds);
+      await lockRequests(manager, requestIds);
       // Read again under the requests' locks: an order cancelled meanwhile ships nothing.
       const lines = new Map(
         (await this.shipments.orderLines(manager, lineIds)).map((l) => [l.id, l]),
@@ -108,10 +109,11 @@ export class ShipmentsService {
       }
       await this.shipments.insertItems(manager, shipmentId, dto.items);
       await this.shipments.replaceLegs(manager, shipmentId, legs);
-      await this.fulfilment.rollup(
+      await this.domain.emit('requests.changed', {
         manager,
-        [...lines.values()].map((l) => l.request_id),
-      );
+        requestIds: [...lines.values()].map((l) => l.request_id),
+        rollUp: true,
+      });
       return shipmentId;
     });
     return this.get(id, by, false);
@@ -221,8 +223,7 @@ export class ShipmentsService {
             [{ status: 'cancelled' as const, occurredAt: this.clock.now(), notes: reason }],
           ],
         ]),
-        by,
-        null,
+        { by },
       );
       const [result] = results.get(shipment.id)!;
       if (result.outcome === 'rejected') {

@@ -179,6 +179,15 @@ export class SlaClocksRepository {
     return rows.map((r) => r.id);
   }
 
+  async withoutClocks(manager: EntityManager, ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM unnest($1::uuid[]) AS s(id)
+        WHERE NOT EXISTS (SELECT 1 FROM sla_clocks c WHERE c.subject_id = s.id)`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** The most urgent priority among the requests whose goods each shipment carries. */
   async shipmentPriorities(manager: EntityManager, ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();

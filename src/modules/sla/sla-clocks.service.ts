@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
+import { lockRequests } from '../../common/db/locks';
 import { DomainError } from '../../common/errors/domain-error';
+import {
+  OnDomainEvent,
+  type RequestsChanged,
+  type ShipmentsChanged,
+  type ShipmentState,
+} from '../../common/events/domain-events';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import { OutboxService } from '../../common/queue/outbox.service';
 import type { NewAlert } from '../alerts/alerts.repository';
 import { AlertsService } from '../alerts/alerts.service';
-import { FulfilmentRepository } from '../fulfilment/fulfilment.repository';
 import { type Principal, scopeToCarrier } from '../auth/principal';
 import { type ClockResponseDto, mapClock } from './dto/sla-clock.dto';
 import {
@@ -90,9 +96,36 @@ export class SlaClocksService {
     private readonly clocks: SlaClocksRepository,
     private readonly alerts: AlertsService,
     private readonly outbox: OutboxService,
-    private readonly fulfilment: FulfilmentRepository,
     private readonly clock: Clock,
   ) {}
+
+  /** Requests changed: their clocks follow (after the roll-up, which runs first). */
+  @OnDomainEvent('requests.changed', 10)
+  async onRequestsChanged({ manager, requestIds }: RequestsChanged): Promise<void> {
+    await this.syncRequests(manager, requestIds);
+  }
+
+  /**
+   * Shipments' facts changed: their dispatch-to-delivery clocks start at dispatch, pause on
+   * hold, stop at delivery and are cancelled when the goods are lost or returned.
+   */
+  @OnDomainEvent('shipments.changed')
+  async onShipmentsChanged({ manager, changes, recomputed }: ShipmentsChanged): Promise<void> {
+    const timed = changes.filter(({ before, after }) => {
+      if (before.dispatchedAt === null && after.dispatchedAt === null) return false;
+      return (
+        recomputed ||
+        !sameTime(before.dispatchedAt, after.dispatchedAt) ||
+        !sameTime(before.deliveredAt, after.deliveredAt) ||
+        clockStatus(before) !== clockStatus(after) ||
+        JSON.stringify(before.holds) !== JSON.stringify(after.holds)
+      );
+    });
+    await this.syncShipments(
+      manager,
+      timed.map(({ shipment, after }) => ({ ...shipment, ...after })),
+    );
+  }
 
   /**
    * Brings the clocks of these requests in step with them (call with the requests locked).
@@ -142,7 +175,7 @@ export class SlaClocksService {
       const ids = await this.clocks.requestsWithoutClocks(after, batch);
       if (ids.length === 0) return started;
       started += await this.clocks.transaction(async (manager) => {
-        await this.fulfilment.lockRequests(manager, ids);
+        await lockRequests(manager, ids);
         return this.syncRequests(manager, ids);
       });
       after = ids[ids.length - 1];
@@ -152,6 +185,11 @@ export class SlaClocksService {
   /** Dispatched shipments after `after` that have no clock yet, for their backfill. */
   shipmentsWithoutClocks(after: string, limit: number): Promise<string[]> {
     return this.clocks.shipmentsWithoutClocks(after, limit);
+  }
+
+  /** Those of these shipments that have no dispatch-to-delivery clock. */
+  withoutClocks(manager: EntityManager, shipmentIds: string[]): Promise<string[]> {
+    return this.clocks.withoutClocks(manager, shipmentIds);
   }
 
   /** Brings the dispatch-to-delivery clocks of these shipments in step (shipments locked). */
@@ -371,6 +409,13 @@ export class SlaClocksService {
     }
     return bySubject;
   }
+}
+
+/** What of a status matters to an SLA clock: stopped, cancelled, paused or running. */
+function clockStatus(state: ShipmentState): string {
+  const { status } = state;
+  if (status === 'delivered' || status === 'on_hold' || status === 'cancelled') return status;
+  return status === 'lost' || status === 'returned' ? 'lost' : 'running';
 }
 
 function hours(ms: number): string {
