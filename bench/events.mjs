@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { freePort, startLifeline } from './lib.mjs';
+import { freePort, seedShipments, startLifeline } from './lib.mjs';
 
 const SECONDS = Number(process.argv[2] ?? 15);
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -56,43 +56,6 @@ function startApp(port, key) {
     },
     profile,
   );
-}
-
-/** Shipments spread over requests of 10 (a realistic fan-out), written straight to the tables. */
-async function seed(db, shipments, tag) {
-  const requests = Math.ceil(shipments / 10);
-  await db.query(
-    `INSERT INTO carriers (code, name, kind, modes, created_by, updated_by) VALUES ($1, 'Bench Air', 'airline', '{air_cargo}', 'bench', 'bench')`,
-    [tag],
-  );
-  await db.query(
-    `INSERT INTO items (code, name, category, unit, created_by) VALUES ($1, 'Bench kit', 'diagnostics', 'kit', 'bench')`,
-    [tag],
-  );
-  const rows = await db.query(
-    `WITH c AS (SELECT id FROM carriers WHERE code = $1), i AS (SELECT id FROM items WHERE code = $1),
-     r AS (INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind, workflow_status, status, received_at, created_by, updated_by)
-           SELECT $1 || '-R' || n, 'AF', 'Bench', 'AFKBL', 'urgent', 'donation', 'approved', 'in_fulfilment', '2020-03-20', 'bench', 'bench'
-             FROM generate_series(1, $2) n RETURNING id, reference),
-     rl AS (INSERT INTO request_lines (request_id, line_no, item_id, quantity, allocated)
-            SELECT r.id, 1, (SELECT id FROM i), 10, 10 FROM r RETURNING id, request_id),
-     o AS (INSERT INTO orders (reference, request_id, source, workflow_status, status, created_by, updated_by)
-           SELECT 'O' || r.reference, r.id, 'Bench', 'confirmed', 'confirmed', 'bench', 'bench' FROM r RETURNING id, request_id),
-     ol AS (INSERT INTO order_lines (order_id, request_line_id, quantity, shipped)
-            SELECT o.id, rl.id, 10, 10 FROM o JOIN rl ON rl.request_id = o.request_id RETURNING id),
-     s AS (INSERT INTO shipments (reference, carrier_id, mode, origin, destination, destination_country, tracking_reference, created_by, updated_by)
-           SELECT $1 || '-S' || n, (SELECT id FROM c), 'air_cargo', 'CNCAN', 'AFKBL', 'AF', $1 || '-' || n, 'bench', 'bench'
-             FROM generate_series(1, $3) n RETURNING id, tracking_reference)
-     SELECT s.id, s.tracking_reference, (SELECT array_agg(id) FROM ol) AS lines FROM s`,
-    [tag, requests, shipments],
-  );
-  const lines = rows.rows[0].lines;
-  await db.query(
-    `INSERT INTO shipment_items (shipment_id, order_line_id, quantity, lot, expires_on)
-     SELECT s, l, 1, 'L1', '2030-01-01' FROM unnest($1::uuid[], $2::uuid[]) AS t(s, l)`,
-    [rows.rows.map((r) => r.id), rows.rows.map((_, k) => lines[Math.floor(k / 10)])],
-  );
-  return rows.rows.map((r) => ({ id: r.id, trackingReference: r.tracking_reference }));
 }
 
 /** Requests created through the API at 32 connections, each of 1 to 3 lines. */
@@ -159,7 +122,7 @@ async function roundTripsPerEvent(port, headers, db) {
   if (process.env.BENCH_ONLY) return;
   const N = 40;
   const SETTLE_MS = 2_500;
-  const shipments = await seed(db, N, `T${randomBytes(3).toString('hex').toUpperCase()}`);
+  const shipments = await seedShipments(db, N, `T${randomBytes(3).toString('hex').toUpperCase()}`);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   await sleep(SETTLE_MS);
   const idle0 = await roundTripsSoFar(port);
@@ -203,14 +166,52 @@ async function roundTripsPerEvent(port, headers, db) {
   }
 }
 
+/** Batches: 10,000 events (1,000 shipments x 10 facts, shuffled), submit to last applied. */
+async function batchPhase(port, headers, db) {
+  const batchShipments = await seedShipments(
+    db,
+    1000,
+    `C${randomBytes(3).toString('hex').toUpperCase()}`,
+  );
+  const steps = ['dispatched', ...Array(7).fill('in_transit'), 'arrived', 'delivered'];
+  const events = batchShipments.flatMap((s) =>
+    steps.map((status, i) => ({
+      trackingReference: s.trackingReference,
+      status,
+      occurredAt: new Date(Date.UTC(2020, 2, 21, i)).toISOString(),
+    })),
+  );
+  events.sort(() => Math.random() - 0.5);
+  const t0 = performance.now();
+  const accepted = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batch`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ events }),
+  }).then((r) => r.json());
+  const acceptedMs = performance.now() - t0;
+  let batch;
+  do {
+    await new Promise((r) => setTimeout(r, 50));
+    batch = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batches/${accepted.id}`, {
+      headers,
+    }).then((r) => r.json());
+  } while (batch.status !== 'completed');
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(
+    `batch of 10,000 events, end to end:           ${(10_000 / seconds).toFixed(0)} events/s ` +
+      `(202 after ${acceptedMs.toFixed(0)} ms, all applied after ${seconds.toFixed(2)} s; applied ${batch.applied}, rejected ${batch.rejected})`,
+  );
+}
+
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 try {
   console.log(
     `Lifeline event benchmark, ${SECONDS} s phases, 2 cores; server, PostgreSQL, Redis and load share them.`,
   );
-  const only = process.env.BENCH_ONLY; // 'batch' skips pgbench and single events (profiling)
-  const tps = only === 'batch' ? NaN : pgbench();
+  // For profiling: 'batch' runs the batch phase alone, 'single' the single events alone.
+  const only = process.env.BENCH_ONLY;
+  const tps = only ? NaN : pgbench();
   console.log(`pgbench -N (simple update), 8 clients:        ${tps.toFixed(0)} TPS`);
 
   await admin.query(`CREATE DATABASE "${appDb}"`);
@@ -224,7 +225,7 @@ try {
   // Single events: 32 connections, each walking its own 10 shipments forward in time, so the
   // mix is like a carrier's: one dispatch, then tracking updates (in_transit) per shipment.
   const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-  const singles = await seed(
+  const singles = await seedShipments(
     db,
     CONNECTIONS * 10,
     `B${randomBytes(3).toString('hex').toUpperCase()}`,
@@ -270,36 +271,7 @@ try {
   await requestCreation(port, headers, db, tps);
   await roundTripsPerEvent(port, headers, db);
 
-  // Batches: 10,000 events (1,000 shipments x 10 facts, shuffled), submit to last applied.
-  const batchShipments = await seed(db, 1000, `C${randomBytes(3).toString('hex').toUpperCase()}`);
-  const steps = ['dispatched', ...Array(7).fill('in_transit'), 'arrived', 'delivered'];
-  const events = batchShipments.flatMap((s) =>
-    steps.map((status, i) => ({
-      trackingReference: s.trackingReference,
-      status,
-      occurredAt: new Date(Date.UTC(2020, 2, 21, i)).toISOString(),
-    })),
-  );
-  events.sort(() => Math.random() - 0.5);
-  const t0 = performance.now();
-  const accepted = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batch`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ events }),
-  }).then((r) => r.json());
-  const acceptedMs = performance.now() - t0;
-  let batch;
-  do {
-    await new Promise((r) => setTimeout(r, 50));
-    batch = await fetch(`http://127.0.0.1:${port}/api/v1/shipment-events/batches/${accepted.id}`, {
-      headers,
-    }).then((r) => r.json());
-  } while (batch.status !== 'completed');
-  const seconds = (performance.now() - t0) / 1000;
-  console.log(
-    `batch of 10,000 events, end to end:           ${(10_000 / seconds).toFixed(0)} events/s ` +
-      `(202 after ${acceptedMs.toFixed(0)} ms, all applied after ${seconds.toFixed(2)} s; applied ${batch.applied}, rejected ${batch.rejected})`,
-  );
+  if (only !== 'single') await batchPhase(port, headers, db);
 
   await db.end();
   app.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { CreateSupplyPipeline1764165600000 } from './1764165600000-CreateSupplyP
 import { AddCarrierVersion1764180000000 } from './1764180000000-AddCarrierVersion';
 import { CreateSlaAlertsWebhooks1764201600000 } from './1764201600000-CreateSlaAlertsWebhooks';
 import { CreateReportRollups1764288000000 } from './1764288000000-CreateReportRollups';
+import { AddChangeFeedAndFactLock1764374400000 } from './1764374400000-AddChangeFeedAndFactLock';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   AddCarrierVersion1764180000000,
   CreateSlaAlertsWebhooks1764201600000,
   CreateReportRollups1764288000000,
+  AddChangeFeedAndFactLock1764374400000,
 ];

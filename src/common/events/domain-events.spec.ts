@@ -6,6 +6,7 @@ import {
   DomainEventsModule,
   OnDomainEvent,
   type RequestsChanged,
+  type ShipmentsChanged,
 } from './domain-events';
 
 const calls: string[] = [];
@@ -28,8 +29,8 @@ class EarlyListener {
   }
 
   @OnDomainEvent('shipments.changed')
-  async failing(): Promise<void> {
-    throw new Error('handler failed');
+  async failing(event: ShipmentsChanged): Promise<void> {
+    throw new Error(`handler failed after ${event.changes.length} changes`);
   }
 }
 
@@ -66,6 +67,6 @@ describe('domain events', () => {
         voidedFactIds: [],
         recomputed: false,
       }),
-    ).rejects.toThrow('handler failed');
+    ).rejects.toThrow('handler failed after 0 changes');
   });
 });

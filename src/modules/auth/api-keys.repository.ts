@@ -1,11 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import { ChangeCache, ChangeFeed } from '../../common/db/change-feed';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { ApiKey } from './api-key.entity';
 
 @Injectable()
 export class ApiKeysRepository {
-  constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
+  /** Live keys by hash, dropped by any change of api_keys in any process. */
+  private readonly live: ChangeCache<string, Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null>;
+
+  constructor(
+    @InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>,
+    feed: ChangeFeed,
+  ) {
+    this.live = new ChangeCache(feed, 'api_keys');
+  }
 
   async insert(key: Omit<ApiKey, 'id' | 'createdAt' | 'revokedAt' | 'revokedBy'>): Promise<ApiKey> {
     const saved = await this.keys.save(
@@ -14,13 +23,22 @@ export class ApiKeysRepository {
     return this.findById(saved.id) as Promise<ApiKey>;
   }
 
-  /** The live (not revoked) key with this hash; on every request, so plain SQL. */
-  async findActiveByHash(hash: Buffer): Promise<Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null> {
-    const rows: Pick<ApiKey, 'id' | 'role' | 'carrierId'>[] = await this.keys.query(
-      `SELECT id, role, carrier_id AS "carrierId" FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash],
+  /**
+   * The live (not revoked) key with this hash: on every request, so kept per process until
+   * api_keys changes anywhere (unknown hashes are not kept: guesses would fill the cache).
+   */
+  findActiveByHash(hash: Buffer): Promise<Pick<ApiKey, 'id' | 'role' | 'carrierId'> | null> {
+    return this.live.get(
+      hash.toString('base64'),
+      async () => {
+        const rows: Pick<ApiKey, 'id' | 'role' | 'carrierId'>[] = await this.keys.query(
+          `SELECT id, role, carrier_id AS "carrierId" FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+          [hash],
+        );
+        return rows[0] ?? null;
+      },
+      (key) => key !== null,
     );
-    return rows[0] ?? null;
   }
 
   async carrierExists(carrierId: string): Promise<boolean> {
@@ -55,6 +73,8 @@ export class ApiKeysRepository {
       .set({ revokedAt: () => 'now()', revokedBy: by })
       .where('id = :id AND revoked_at IS NULL', { id })
       .execute();
+    // This process serves the revocation at once; the others on its notification.
+    this.live.clear();
     return (result.affected ?? 0) > 0;
   }
 }

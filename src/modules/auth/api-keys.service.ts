@@ -20,7 +20,10 @@ export class ApiKeysService {
     this.envAdminHash = env.ADMIN_API_KEY ? hashApiKey(env.ADMIN_API_KEY) : undefined;
   }
 
-  /** The principal behind a presented key, or null. No cache: a revocation holds at once. */
+  /**
+   * The principal behind a presented key, or null. Keys are cached per process and dropped
+   * by any change to api_keys (a revocation holds in every process within a notification).
+   */
   async authenticate(token: string): Promise<Principal | null> {
     const hash = hashApiKey(token);
     if (this.envAdminHash && timingSafeEqual(hash, this.envAdminHash)) {

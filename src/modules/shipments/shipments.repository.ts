@@ -275,27 +275,19 @@ export class ShipmentsRepository {
   }
 
   /**
-   * Locks shipments in id order (so concurrent writers never deadlock), then reads their
-   * standing facts. Two statements on purpose: a statement that waited for a lock still reads
-   * with the snapshot it started with, so facts read in the locking statement could miss
-   * those of the transaction it waited for.
+   * Locks shipments in id order (so concurrent writers never deadlock), then reads them and
+   * their standing facts, in one round trip. Two statements on purpose, inside the function
+   * `shipments_locked_with_facts`: a statement that waited for a lock still reads with the
+   * snapshot it started with, so facts read in the locking statement could miss those of the
+   * transaction it waited for.
    */
   async lockWithFacts(
     manager: EntityManager,
     ids: string[],
   ): Promise<{ shipments: ShipmentRow[]; facts: EventRow[] }> {
-    const shipments: ShipmentRow[] = await manager.query(
-      `SELECT * FROM shipments WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
-      [ids],
-    );
-    const facts =
-      shipments.length > 0
-        ? await this.liveFacts(
-            manager,
-            shipments.map((s) => s.id),
-          )
-        : [];
-    return { shipments, facts };
+    const [row]: { shipments: Record<string, unknown>[]; facts: Record<string, unknown>[] }[] =
+      await manager.query(`SELECT * FROM shipments_locked_with_facts($1::uuid[])`, [ids]);
+    return { shipments: row.shipments.map(shipmentFromJson), facts: row.facts.map(eventFromJson) };
   }
 
   /** Stores new facts and the shipments' new folded state in one statement. */

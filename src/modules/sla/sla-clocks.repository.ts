@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { ActivePolicyCache } from './active-policy-cache';
 import type { ClockTimes, PolicyTerms, SlaMetric, StoredClockState } from './sla-clock';
 
 export interface ClockRow {
@@ -106,9 +107,17 @@ const PRIORITY_ORDER = `array_position(ARRAY['stat', 'asap', 'urgent', 'routine'
 
 @Injectable()
 export class SlaClocksRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policies: ActivePolicyCache,
+  ) {}
 
-  async activePolicies(manager: EntityManager): Promise<PolicyTerms[]> {
+  /** The policies clocks may start under (cached: ActivePolicyCache). */
+  activePolicies(manager: EntityManager): Promise<PolicyTerms[]> {
+    return this.policies.get('active', () => this.readActivePolicies(manager));
+  }
+
+  private async readActivePolicies(manager: EntityManager): Promise<PolicyTerms[]> {
     const rows: {
       id: string;
       metric: SlaMetric;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { returning } from '../../common/db/returning';
+import { ActivePolicyCache } from './active-policy-cache';
 import type { SlaMetric } from './sla-clock';
 
 export interface PolicyRow {
@@ -31,7 +32,10 @@ export interface PolicyFields {
 
 @Injectable()
 export class SlaPoliciesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly active: ActivePolicyCache,
+  ) {}
 
   async insert(p: PolicyFields, by: string): Promise<PolicyRow> {
     const [row]: PolicyRow[] = await this.dataSource.query(
@@ -50,6 +54,7 @@ export class SlaPoliciesRepository {
         by,
       ],
     );
+    this.active.clear();
     return row;
   }
 
@@ -79,6 +84,7 @@ export class SlaPoliciesRepository {
         by,
       ],
     );
+    this.active.clear();
     return rows[0];
   }
 
@@ -90,6 +96,7 @@ export class SlaPoliciesRepository {
         WHERE id = $1 AND archived_at IS NULL RETURNING id`,
       [id, by],
     );
+    this.active.clear();
     return rows.length === 1;
   }
 

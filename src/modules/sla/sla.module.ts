@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ChangeFeedModule } from '../../common/db/change-feed';
 import { AlertsModule } from '../alerts/alerts.module';
+import { ActivePolicyCache } from './active-policy-cache';
 import { SlaClocksController, SlaPoliciesController } from './sla.controller';
 import { SlaClocksRepository } from './sla-clocks.repository';
 import { SlaClocksService } from './sla-clocks.service';
@@ -8,9 +10,10 @@ import { SlaPoliciesService } from './sla-policies.service';
 import { SlaProcessor } from './sla.processor';
 
 @Module({
-  imports: [AlertsModule],
+  imports: [AlertsModule, ChangeFeedModule],
   controllers: [SlaPoliciesController, SlaClocksController],
   providers: [
+    ActivePolicyCache,
     SlaClocksRepository,
     SlaClocksService,
     SlaPoliciesRepository,
