@@ -39,6 +39,14 @@ export class OutboxRepository {
     );
   }
 
+  /** Whether any row waits to be relayed (one cheap statement, for the poll). */
+  async anyUnsent(): Promise<boolean> {
+    const [{ any }]: { any: boolean }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS any`,
+    );
+    return any;
+  }
+
   /**
    * Locks up to `limit` unsent rows (other relays skip them) and hands them to `send`, which
    * returns the ids it delivered; those are marked sent in the same transaction. If `send`

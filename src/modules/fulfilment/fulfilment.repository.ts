@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { returning } from '../../common/db/returning';
 
 /** How much one shipment's change adds to (or takes from) an order line. */
 export interface LineDelta {
@@ -50,12 +49,21 @@ const LAST_DELIVERY_SQL = `(
  */
 @Injectable()
 export class FulfilmentRepository {
-  /** What shipments carry of each order line (with any proof of delivery), and for which request. */
-  itemContributions(manager: EntityManager, shipmentIds: string[]): Promise<ItemContribution[]> {
+  /**
+   * What shipments carry of each order line (with any proof of delivery), and for which
+   * request; those requests are locked in id order by the same statement (the items of a
+   * locked shipment do not change, so reading them before the locks is safe).
+   */
+  lockRequestsOfItems(manager: EntityManager, shipmentIds: string[]): Promise<ItemContribution[]> {
     return manager.query(
-      `SELECT si.id, si.shipment_id, si.order_line_id, o.request_id, si.quantity, si.received_good, si.damaged
-         FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id JOIN orders o ON o.id = ol.order_id
-        WHERE si.shipment_id = ANY($1::uuid[])`,
+      `WITH items AS (
+         SELECT si.id, si.shipment_id, si.order_line_id, o.request_id, si.quantity, si.received_good, si.damaged
+           FROM shipment_items si JOIN order_lines ol ON ol.id = si.order_line_id
+           JOIN orders o ON o.id = ol.order_id
+          WHERE si.shipment_id = ANY($1::uuid[])),
+       locked AS (
+         SELECT r.id FROM requests r WHERE r.id IN (SELECT request_id FROM items) ORDER BY r.id FOR UPDATE)
+       SELECT items.*, (SELECT count(*) FROM locked) AS locked FROM items`,
       [shipmentIds],
     );
   }
@@ -72,12 +80,22 @@ export class FulfilmentRepository {
     requests: RequestDispatch[],
   ): Promise<void> {
     const moving = deltas.filter((d) => d.shipped !== 0 || d.dispatched !== 0 || d.delivered !== 0);
+    let orderIds: string[] = [];
     if (moving.length > 0) {
-      const lines = await returning<{ order_id: string; request_line_id: string; id: string }>(
-        manager,
-        `UPDATE order_lines ol SET shipped = ol.shipped + d.s, dispatched = ol.dispatched + d.p, delivered = ol.delivered + d.v
-           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS d(id, s, p, v)
-          WHERE ol.id = d.id RETURNING ol.id, ol.order_id, ol.request_line_id`,
+      // Order lines and, by their sums, request lines, in one statement.
+      const orders: { order_id: string }[] = await manager.query(
+        `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) AS d(id, s, p, v)),
+         ol AS (
+           UPDATE order_lines ol SET shipped = ol.shipped + d.s, dispatched = ol.dispatched + d.p,
+                  delivered = ol.delivered + d.v
+             FROM d WHERE ol.id = d.id
+           RETURNING ol.order_id, ol.request_line_id, d.p, d.v),
+         rl AS (
+           UPDATE request_lines rl SET dispatched = rl.dispatched + x.p, delivered = rl.delivered + x.v
+             FROM (SELECT request_line_id, sum(p)::int AS p, sum(v)::int AS v FROM ol
+                    GROUP BY request_line_id) x
+            WHERE rl.id = x.request_line_id)
+         SELECT DISTINCT order_id FROM ol`,
         [
           moving.map((d) => d.orderLineId),
           moving.map((d) => d.shipped),
@@ -85,76 +103,63 @@ export class FulfilmentRepository {
           moving.map((d) => d.delivered),
         ],
       );
-      const byLine = new Map(moving.map((d) => [d.orderLineId, d]));
-      const byRequestLine = new Map<string, { p: number; v: number }>();
-      for (const line of lines) {
-        const d = byLine.get(line.id)!;
-        const sum = byRequestLine.get(line.request_line_id) ?? { p: 0, v: 0 };
-        byRequestLine.set(line.request_line_id, {
-          p: sum.p + d.dispatched,
-          v: sum.v + d.delivered,
-        });
-      }
-      const ids = [...byRequestLine.keys()].sort();
-      await manager.query(
-        `UPDATE request_lines rl SET dispatched = rl.dispatched + d.p, delivered = rl.delivered + d.v
-           FROM unnest($1::uuid[], $2::int[], $3::int[]) AS d(id, p, v) WHERE rl.id = d.id`,
-        [ids, ids.map((id) => byRequestLine.get(id)!.p), ids.map((id) => byRequestLine.get(id)!.v)],
-      );
-      await this.refreshOrders(manager, [...new Set(lines.map((l) => l.order_id))]);
+      orderIds = orders.map((o) => o.order_id);
     }
-    await this.refreshRequests(manager, requests);
-  }
-
-  private async refreshOrders(manager: EntityManager, orderIds: string[]): Promise<void> {
-    if (orderIds.length === 0) return;
-    await manager.query(
-      `UPDATE orders o SET status = s.status, version = o.version + 1, updated_at = date_trunc('milliseconds', now())
-         FROM (
-           SELECT o.id,
-                  CASE WHEN o.workflow_status IN ('draft', 'cancelled') THEN o.workflow_status
-                       WHEN bool_and(ol.delivered >= ol.quantity) THEN 'delivered'
-                       WHEN bool_and(ol.dispatched >= ol.quantity) THEN 'dispatched'
-                       ELSE o.workflow_status END AS status
-             FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-            WHERE o.id = ANY($1::uuid[])
-            GROUP BY o.id) s
-        WHERE o.id = s.id AND o.status <> s.status`,
-      [orderIds],
-    );
+    await this.refreshStatuses(manager, orderIds, requests);
   }
 
   /**
-   * Request status from its lines; the first dispatch moves earlier as goods leave, and is
-   * searched again only when a dispatch is withdrawn (a voided event).
+   * Order statuses from their lines, and request statuses from theirs, in one statement (it
+   * reads the lines as the statements before left them). A request's first dispatch moves
+   * earlier as goods leave, and is searched again only when a dispatch is withdrawn (a voided
+   * event).
    */
-  private async refreshRequests(
+  private async refreshStatuses(
     manager: EntityManager,
+    orderIds: string[],
     requests: RequestDispatch[],
   ): Promise<void> {
-    if (requests.length === 0) return;
+    if (orderIds.length === 0 && requests.length === 0) return;
     await manager.query(
-      `UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
-              delivered_at = s.delivered_at, version = r.version + 1,
-              updated_at = date_trunc('milliseconds', now())
-         FROM (
-           SELECT r.id, x.status,
-                  CASE WHEN q.recompute THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, q.earliest) END AS first_dispatch_at,
-                  CASE WHEN x.status <> 'delivered' THEN NULL
-                       WHEN r.delivered_at IS NOT NULL AND r.status = 'delivered' THEN r.delivered_at
-                       ELSE ${LAST_DELIVERY_SQL} END AS delivered_at
-             FROM unnest($1::uuid[], $2::timestamptz[], $3::boolean[]) AS q(id, earliest, recompute)
-             JOIN requests r ON r.id = q.id
-             JOIN LATERAL (
-               SELECT CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
-                           WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
-                           WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
-                           WHEN bool_or(rl.allocated > 0) OR r.first_dispatch_at IS NOT NULL THEN 'in_fulfilment'
-                           ELSE 'approved' END AS status
-                 FROM request_lines rl WHERE rl.request_id = r.id) x ON true) s
-        WHERE r.id = s.id
-          AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)`,
+      `WITH orders_done AS (
+         UPDATE orders o SET status = s.status, version = o.version + 1,
+                updated_at = date_trunc('milliseconds', now())
+           FROM (
+             SELECT o.id,
+                    CASE WHEN o.workflow_status IN ('draft', 'cancelled') THEN o.workflow_status
+                         WHEN bool_and(ol.delivered >= ol.quantity) THEN 'delivered'
+                         WHEN bool_and(ol.dispatched >= ol.quantity) THEN 'dispatched'
+                         ELSE o.workflow_status END AS status
+               FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+              WHERE o.id = ANY($1::uuid[])
+              GROUP BY o.id) s
+          WHERE o.id = s.id AND o.status <> s.status
+         RETURNING o.id),
+       requests_done AS (
+         UPDATE requests r SET status = s.status, first_dispatch_at = s.first_dispatch_at,
+                delivered_at = s.delivered_at, version = r.version + 1,
+                updated_at = date_trunc('milliseconds', now())
+           FROM (
+             SELECT r.id, x.status,
+                    CASE WHEN q.recompute THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, q.earliest) END AS first_dispatch_at,
+                    CASE WHEN x.status <> 'delivered' THEN NULL
+                         WHEN r.delivered_at IS NOT NULL AND r.status = 'delivered' THEN r.delivered_at
+                         ELSE ${LAST_DELIVERY_SQL} END AS delivered_at
+               FROM unnest($2::uuid[], $3::timestamptz[], $4::boolean[]) AS q(id, earliest, recompute)
+               JOIN requests r ON r.id = q.id
+               JOIN LATERAL (
+                 SELECT CASE WHEN r.workflow_status <> 'approved' THEN r.workflow_status
+                             WHEN bool_and(rl.delivered >= rl.quantity) THEN 'delivered'
+                             WHEN bool_and(rl.dispatched >= rl.quantity) THEN 'dispatched'
+                             WHEN bool_or(rl.allocated > 0) OR r.first_dispatch_at IS NOT NULL THEN 'in_fulfilment'
+                             ELSE 'approved' END AS status
+                   FROM request_lines rl WHERE rl.request_id = r.id) x ON true) s
+          WHERE r.id = s.id
+            AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)
+         RETURNING r.id)
+       SELECT (SELECT count(*) FROM orders_done) AS orders, (SELECT count(*) FROM requests_done) AS requests`,
       [
+        orderIds,
         requests.map((r) => r.requestId),
         requests.map((r) => r.earliestDispatch?.toISOString() ?? null),
         requests.map((r) => r.recomputeDispatch),
@@ -202,12 +207,9 @@ export class FulfilmentRepository {
       `SELECT id FROM orders WHERE request_id = ANY($1::uuid[])`,
       [ids],
     );
-    await this.refreshOrders(
+    await this.refreshStatuses(
       manager,
       orders.map((o) => o.id),
-    );
-    await this.refreshRequests(
-      manager,
       ids.map((requestId) => ({ requestId, earliestDispatch: null, recomputeDispatch: true })),
     );
   }

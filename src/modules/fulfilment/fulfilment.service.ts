@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { lockRequests } from '../../common/db/locks';
 import {
   DomainEvents,
   OnDomainEvent,
@@ -63,7 +62,7 @@ export class FulfilmentService {
     );
     if (moved.size === 0) return;
     // Proofs of delivery are stored by now: what arrived is what the items say.
-    const items = await this.fulfilment.itemContributions(manager, [...moved.keys()]);
+    const items = await this.fulfilment.lockRequestsOfItems(manager, [...moved.keys()]);
     const deltas = new Map<string, LineDelta>();
     const requests = new Map<string, RequestDispatch>();
     for (const item of items) {
@@ -96,7 +95,6 @@ export class FulfilmentService {
         request.recomputeDispatch = true;
       requests.set(item.request_id, request);
     }
-    await lockRequests(manager, [...requests.keys()]);
     await this.fulfilment.applyShipmentDeltas(
       manager,
       [...deltas.values()],

@@ -109,7 +109,12 @@ export class ReportRollupsRepository {
    * coverage cells, in one transaction that only one process runs at a time. Returns how many
    * dirty rows it took (0: none, or another process holds the lock).
    */
-  refreshDirty(limit: number): Promise<number> {
+  async refreshDirty(limit: number): Promise<number> {
+    // Most runs find nothing: one statement says so, instead of a transaction of five.
+    const [{ any }]: { any: boolean }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM report_dirty) AS any`,
+    );
+    if (!any) return 0;
     return this.dataSource.transaction(async (manager) => {
       const [{ locked }]: { locked: boolean }[] = await manager.query(
         `SELECT pg_try_advisory_xact_lock(hashtext('report-rollups')) AS locked`,

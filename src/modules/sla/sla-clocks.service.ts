@@ -279,8 +279,14 @@ export class SlaClocksService {
       });
     }
     const saved = await this.clocks.upsert(manager, writes);
+    // A clock that ended resolves its alerts: only one that has raised any (in this run or,
+    // restarted, in the one before) may have some open.
+    const fired = (c: ClockRow | undefined) =>
+      c !== undefined && (c.warning_fired_at !== null || c.breach_fired_at !== null);
     const ended = saved.filter(
-      (c) => c.state === 'met' || c.state === 'breached' || c.state === 'cancelled',
+      (c) =>
+        (c.state === 'met' || c.state === 'breached' || c.state === 'cancelled') &&
+        (fired(c) || fired(existing.get(`${c.subject_id}/${c.metric}`))),
     );
     for (const state of ['met', 'breached', 'cancelled']) {
       await this.alerts.resolve(
