@@ -9,7 +9,8 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catchError, from, mergeMap, type Observable, of, throwError } from 'rxjs';
+import { from, lastValueFrom, mergeMap, type Observable, of, throwError } from 'rxjs';
+import { RequestTransactions } from '../db/request-transaction';
 import { DomainError, fieldError } from '../errors/domain-error';
 import { type ProblemDocument, ReplayedProblem, toProblem } from '../errors/problem-details.filter';
 import type { Principal } from '../../modules/auth/principal';
@@ -41,12 +42,16 @@ export function requestHash(method: string, url: string, body: unknown): Buffer 
 /**
  * `Idempotency-Key` on POST: the first response (success, or a client error other than a
  * conflict) is kept per API key for 24 h and answered again to the same key and body; the same
- * key with another body is refused (422), and while the first request runs, a second gets 409.
+ * key with another body is refused (422). The key is claimed, the request's work done and its
+ * answer stored in one transaction (RequestTransactions), so the answer commits with the change
+ * or neither does: a request that fails or dies leaves the key free, and a retry racing the
+ * first waits for it and gets its answer.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly keys: IdempotencyRepository,
+    private readonly transactions: RequestTransactions,
     private readonly reflector: Reflector,
   ) {}
 
@@ -66,9 +71,25 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
 
-    return from(this.keys.claim(principal, key, hash)).pipe(
-      mergeMap((claim) => {
-        switch (claim.kind) {
+    const answered = this.transactions.transaction(async ({ runner, join }) => {
+      const claim = await this.keys.claim(runner.manager, principal, key, hash);
+      if (claim.kind !== 'claimed') return claim;
+      const body = await join(() => lastValueFrom(next.handle(), { defaultValue: undefined }));
+      await this.keys.complete(runner.manager, principal, key, {
+        statusCode:
+          reply.statusCode >= 200 && reply.statusCode !== 200 ? reply.statusCode : successStatus,
+        body,
+        headers: this.keptHeaders(reply),
+      });
+      return { kind: 'answered' as const, body };
+    });
+    return from(
+      answered.catch((error: unknown) => this.settleError(principal, key, hash, error)),
+    ).pipe(
+      mergeMap((outcome) => {
+        switch (outcome.kind) {
+          case 'answered':
+            return of(outcome.body);
           case 'mismatch':
             return throwError(
               () =>
@@ -86,22 +107,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
                 ),
             );
           case 'replay':
-            return this.replay(reply, claim.response);
-          case 'claimed':
-            return next.handle().pipe(
-              mergeMap(async (body) => {
-                await this.keys.complete(principal, key, {
-                  statusCode:
-                    reply.statusCode >= 200 && reply.statusCode !== 200
-                      ? reply.statusCode
-                      : successStatus,
-                  body,
-                  headers: this.keptHeaders(reply),
-                });
-                return body;
-              }),
-              catchError((error: unknown) => from(this.settleError(principal, key, error))),
-            );
+            return this.replay(reply, outcome.response);
         }
       }),
     );
@@ -116,25 +122,30 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return of(response.body);
   }
 
-  /** A client error is the request's answer and is kept; anything else may succeed on retry. */
-  private async settleError(principal: string, key: string, error: unknown): Promise<never> {
+  /**
+   * The request's transaction rolled back. A client error is the request's answer and is
+   * kept; anything else may succeed on retry, and the key is free already.
+   */
+  private async settleError(
+    principal: string,
+    key: string,
+    hash: Buffer,
+    error: unknown,
+  ): Promise<never> {
     const problem = toProblem(error);
     const keep =
       problem.status >= 400 &&
       problem.status < 500 &&
       ![409, 412, 428, 429].includes(problem.status);
     if (keep) {
-      await this.keys.complete(principal, key, {
+      await this.keys.keep(principal, key, hash, {
         statusCode: problem.status,
         body: problem,
         headers: {},
       });
-    } else {
-      await this.keys.release(principal, key);
     }
     throw error;
   }
-
   private keptHeaders(reply: FastifyReply): Record<string, string> {
     const kept: Record<string, string> = {};
     for (const name of REPLAYED_HEADERS) {

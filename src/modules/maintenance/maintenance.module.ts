@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { IdempotencyModule } from '../../common/http/idempotency.module';
 import { MaintenanceProcessor } from './maintenance.processor';
 
-@Module({ providers: [MaintenanceProcessor] })
+@Module({ imports: [IdempotencyModule], providers: [MaintenanceProcessor] })
 export class MaintenanceModule {}

@@ -1,0 +1,87 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type QueryRunner } from 'typeorm';
+
+interface Scope {
+  runner: QueryRunner;
+  open: boolean;
+}
+
+const scopes = new AsyncLocalStorage<Scope>();
+
+/** The scope's runner as a joined transaction sees it: begin, commit and release are the scope's. */
+function joined(runner: QueryRunner): QueryRunner {
+  return new Proxy(runner, {
+    get(target, property) {
+      switch (property) {
+        case 'connect':
+        case 'startTransaction':
+        case 'commitTransaction':
+        case 'rollbackTransaction':
+        case 'release':
+          // A failure inside reaches the scope's owner, which rolls the whole scope back.
+          return async () => undefined;
+        case 'isTransactionActive':
+          return true;
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * One transaction for everything a piece of work does, however its code opens transactions or
+ * queries: while `run` is under way, every query runner the DataSource hands out in its async
+ * context is this transaction's (a repository's own `transaction()` joins it). Used where a
+ * write and what records it must commit together, in one commit: an Idempotency-Key's
+ * answer and the change it guards.
+ */
+@Injectable()
+export class RequestTransactions implements OnModuleInit {
+  private create: DataSource['createQueryRunner'];
+
+  constructor(private readonly dataSource: DataSource) {
+    this.create = dataSource.createQueryRunner.bind(dataSource);
+  }
+
+  onModuleInit(): void {
+    this.dataSource.createQueryRunner = (mode) => {
+      const scope = scopes.getStore();
+      return scope?.open ? joined(scope.runner) : this.create(mode);
+    };
+  }
+
+  /**
+   * Runs `body` in one transaction, committed when it returns and rolled back if it throws.
+   * Queries on `runner` are the transaction's; inside `join(fn)`, so is every query `fn`
+   * makes through the DataSource, its own transactions included.
+   */
+  async transaction<T>(
+    body: (tx: { runner: QueryRunner; join<R>(fn: () => Promise<R>): Promise<R> }) => Promise<T>,
+  ): Promise<T> {
+    const runner = this.create();
+    const scope: Scope = { runner, open: false };
+    const join = async <R>(fn: () => Promise<R>): Promise<R> => {
+      scope.open = true;
+      try {
+        return await scopes.run(scope, fn);
+      } finally {
+        // Work `fn` left behind (a timer, a promise not awaited) must not use it later.
+        scope.open = false;
+      }
+    };
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const result = await body({ runner, join });
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}
