@@ -1,4 +1,4 @@
-import type { AlertKind, AlertSeverity } from './alert-vocabulary';
+import type { AlertKind, AlertSeverity } from '../../common/vocabulary/alert-vocabulary';
 
 /** An alert to raise: one per `dedupeKey`, however often it is raised. */
 export interface NewAlert {

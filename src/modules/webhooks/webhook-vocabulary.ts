@@ -1,4 +1,4 @@
-import { ALERT_EVENT_TYPES, type AlertEventType } from '../alerts/alert-vocabulary';
+import { ALERT_EVENT_TYPES, type AlertEventType } from '../../common/vocabulary/alert-vocabulary';
 
 /** What a subscription may ask for: one event type per alert kind. */
 export const SUBSCRIBABLE_EVENT_TYPES = ALERT_EVENT_TYPES;

@@ -8,7 +8,7 @@ import {
   type AlertKind,
   type AlertSeverity,
   type AlertState,
-} from '../alert-vocabulary';
+} from '../../../common/vocabulary/alert-vocabulary';
 import type { AlertRow } from '../alerts.repository';
 
 export class AlertFilterDto {

@@ -19,7 +19,7 @@ import {
   TRANSPORT_MODES,
   type CarrierKind,
   type TransportMode,
-} from '../carrier-vocabulary';
+} from '../../../common/vocabulary/carrier-vocabulary';
 import type { CarrierRow } from '../carriers.repository';
 
 export class CarrierContactDto {

@@ -1,9 +1,9 @@
 import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsUUID, Matches, MaxDate, MinDate } from 'class-validator';
-import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
+import { TRANSPORT_MODES } from '../../../common/vocabulary/carrier-vocabulary';
 import { ITEM_CATEGORIES } from '../../items/item-vocabulary';
-import { PRIORITIES } from '../../requests/request-vocabulary';
+import { PRIORITIES } from '../../../common/vocabulary/request-vocabulary';
 import {
   REMAINING_BUCKETS,
   REPORT_METRICS,

@@ -23,7 +23,7 @@ import {
   type Priority,
   type RequestKind,
   type RequestStatus,
-} from '../request-vocabulary';
+} from '../../../common/vocabulary/request-vocabulary';
 
 export const MAX_QUANTITY = 1_000_000_000;
 

@@ -1,6 +1,6 @@
 import { ClockResponseDto } from '../../sla/dto/sla-clock.dto';
 import { ApiProperty } from '@nestjs/swagger';
-import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
+import { TRANSPORT_MODES } from '../../../common/vocabulary/carrier-vocabulary';
 import { SHIPMENT_STATUSES } from '../shipment-status';
 import { ShipmentEventResponseDto } from './shipment-event.dto';
 

@@ -16,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { TRANSPORT_MODES, type TransportMode } from '../../carriers/carrier-vocabulary';
+import { TRANSPORT_MODES, type TransportMode } from '../../../common/vocabulary/carrier-vocabulary';
 import { MAX_QUANTITY } from '../../requests/dto/request.dto';
 import { SHIPMENT_STATUSES } from '../shipment-status';
 

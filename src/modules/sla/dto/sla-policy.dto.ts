@@ -16,8 +16,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
-import { TRANSPORT_MODES } from '../../carriers/carrier-vocabulary';
-import { PRIORITIES } from '../../requests/request-vocabulary';
+import { TRANSPORT_MODES } from '../../../common/vocabulary/carrier-vocabulary';
+import { PRIORITIES } from '../../../common/vocabulary/request-vocabulary';
 import { SLA_METRICS, type SlaMetric } from '../sla-clock';
 import type { PolicyRow } from '../sla-policies.repository';
 
