@@ -4,7 +4,11 @@ import { returning } from '../../common/db/returning';
 import { MOVING_STATUSES, type NewAlert, NOT_ARRIVED_STATUSES } from './alert-rules';
 
 export type { NewAlert } from './alert-rules';
-import type { AlertKind, AlertSeverity, AlertState } from '../../common/vocabulary/alert-vocabulary';
+import type {
+  AlertKind,
+  AlertSeverity,
+  AlertState,
+} from '../../common/vocabulary/alert-vocabulary';
 
 const MOVING = `ARRAY[${MOVING_STATUSES.map((s) => `'${s}'`).join(', ')}]`;
 const NOT_ARRIVED = `ARRAY[${NOT_ARRIVED_STATUSES.map((s) => `'${s}'`).join(', ')}]`;
