@@ -26,10 +26,46 @@ const app = await startLifeline(port, {
 const client = new pg.Client({ connectionString: `${PG}/${db}` });
 await client.connect();
 try {
-  const [s] = await seedShipments(client, 1, `TR${randomBytes(2).toString('hex').toUpperCase()}`);
+  const tag = `TR${randomBytes(2).toString('hex').toUpperCase()}`;
+  const [s] = await seedShipments(client, 1, tag);
   await client.end();
   await new Promise((r) => setTimeout(r, 2000));
   const at = (h) => new Date(Date.UTC(2020, 2, 21, h)).toISOString();
+  const trace = async (label, path, body, key) => {
+    const from = statSync(LOG).size;
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'idempotency-key': `trace-${label.replaceAll(' ', '-')}`,
+      },
+      body: JSON.stringify(body),
+    });
+    const answer = await res.text();
+    if (res.status >= 400) console.log(answer);
+    await new Promise((r) => setTimeout(r, 1500));
+    const lines = readFileSync(LOG, 'utf8')
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.includes(`@${db} LOG:  statement:`) || l.includes(`@${db} LOG:  execute`));
+    console.log(`\n=== ${label} (${res.status}): ${lines.length} statements`);
+    for (const l of lines) console.log(l.replace(/^.*?LOG: {2}/, '').slice(0, 160));
+  };
+  await trace(
+    'request creation',
+    '/api/v1/requests',
+    {
+      recipientCountry: 'SO',
+      organisation: 'Ministry of Health',
+      destination: 'SOMGQ',
+      priority: 'urgent',
+      kind: 'donation',
+      receivedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      lines: [{ itemCode: tag, quantity: 10 }],
+    },
+    key,
+  );
   for (const [n, body] of [
     { status: 'dispatched', occurredAt: at(1), location: 'CNCAN' },
     { status: 'in_transit', occurredAt: at(2), location: 'AEDXB' },
@@ -45,7 +81,8 @@ try {
       },
       body: JSON.stringify(body),
     });
-    await res.arrayBuffer();
+    const answer = await res.text();
+    if (res.status >= 400) console.log(answer);
     await new Promise((r) => setTimeout(r, 1500));
     const lines = readFileSync(LOG, 'utf8')
       .slice(from)

@@ -469,3 +469,42 @@ describe('SLA alerts after Redis lost its data', () => {
     expect(count).toBe(1);
   });
 });
+
+describe('SLA alerts owed when a clock starts', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // No workers: nothing but the request itself can raise the alert.
+    t = await bootApp({}, { workers: false });
+  });
+  afterAll(() => t.close());
+
+  it('raises the breach of a back-dated request with the request, exactly once', async () => {
+    const receivedAt = new Date(Date.now() - 100 * H * 1000).toISOString();
+    const { request } = await createRequest(t, 'ML', 'MLBKO', { receivedAt });
+    const alerts = await t.http
+      .get(`/api/v1/alerts?requestId=${request.id}`)
+      .set(bearer(t.adminKey))
+      .then((r) => ok(r, 200));
+    const breaches = alerts.data.filter(
+      (a: any) => a.kind === 'sla_breach' && a.details.metric === 'request_to_first_dispatch',
+    );
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0].state).toBe('open');
+    const [clock] = await t.dataSource.query(
+      `SELECT breach_fired_at, next_alert_at FROM sla_clocks
+        WHERE subject_id = $1 AND metric = 'request_to_first_dispatch'`,
+      [request.id],
+    );
+    expect(clock.breach_fired_at).not.toBeNull();
+    expect(clock.next_alert_at).toBeNull();
+    // The sweep finds nothing more to raise for it.
+    await t.app.get(SlaClocksService).fireDue();
+    const [{ count }] = await t.dataSource.query(
+      `SELECT count(*)::int AS count FROM alerts WHERE request_id = $1 AND kind = 'sla_breach'
+          AND details->>'metric' = 'request_to_first_dispatch'`,
+      [request.id],
+    );
+    expect(count).toBe(1);
+  });
+});

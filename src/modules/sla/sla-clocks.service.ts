@@ -278,6 +278,16 @@ export class SlaClocksService {
         ...after,
       });
     }
+    // A clock written past its warning or deadline (a back-dated request or dispatch) owes
+    // its alert now: it is raised with this change, not by a wake-up job a moment later.
+    const now = this.clock.now();
+    const owed = new Map<string, ('sla_warning' | 'sla_breach')[]>();
+    for (const write of writes) {
+      if (!write.nextAlertAt || write.nextAlertAt.getTime() > now.getTime()) continue;
+      const { kinds, clock } = owedAlerts(write, now);
+      Object.assign(write, clock);
+      if (kinds.length > 0) owed.set(`${write.subjectId}/${write.metric}`, kinds);
+    }
     const saved = await this.clocks.upsert(manager, writes);
     // A clock that ended resolves its alerts: only one that has raised any (in this run or,
     // restarted, in the one before) may have some open.
@@ -298,6 +308,21 @@ export class SlaClocksService {
         RESOLUTION[state],
       );
     }
+    const raising: NewAlert[] = [];
+    const superseding: string[] = [];
+    for (const row of saved) {
+      const key = `${row.subject_id}/${row.metric}`;
+      for (const kind of owed.get(key) ?? []) {
+        raising.push(slaAlert(row, kind));
+        if (kind === 'sla_breach' && existing.get(key)?.warning_fired_at) superseding.push(row.id);
+      }
+    }
+    await this.alerts.resolve(
+      manager,
+      { clockIds: superseding, kinds: ['sla_warning'] },
+      'superseded by the breach',
+    );
+    await this.alerts.raise(manager, raising);
     await this.scheduleWakeups(
       manager,
       saved.flatMap((c) => (c.next_alert_at ? [c.next_alert_at] : [])),
