@@ -69,13 +69,20 @@ export class RequestsRepository {
     lines: { itemId: string; quantity: number }[],
     by: string,
   ): Promise<string> {
+    // The request and its lines in one statement (its foreign keys are checked at its end).
     const [row] = await manager.query(
-      `INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind,
-                             received_at, needed_by, created_by, updated_by)
-       VALUES ('REQ-' || to_char($6::timestamptz AT TIME ZONE 'UTC', 'YYYY') || '-' ||
-               ${nextReferenceNumber('request_reference_seq')},
-               $1, $2, $3, $4, $5, $6, $7, $8, $8)
-       RETURNING id`,
+      `WITH r AS (
+         INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind,
+                               received_at, needed_by, created_by, updated_by)
+         VALUES ('REQ-' || to_char($6::timestamptz AT TIME ZONE 'UTC', 'YYYY') || '-' ||
+                 ${nextReferenceNumber('request_reference_seq')},
+                 $1, $2, $3, $4, $5, $6, $7, $8, $8)
+         RETURNING id),
+       lines AS (
+         INSERT INTO request_lines (request_id, line_no, item_id, quantity)
+         SELECT r.id, n, item_id, quantity
+           FROM r, unnest($9::uuid[], $10::int[]) WITH ORDINALITY AS t(item_id, quantity, n))
+       SELECT id FROM r`,
       [
         r.recipient_country,
         r.organisation,
@@ -85,12 +92,9 @@ export class RequestsRepository {
         r.received_at,
         r.needed_by,
         by,
+        lines.map((l) => l.itemId),
+        lines.map((l) => l.quantity),
       ],
-    );
-    await manager.query(
-      `INSERT INTO request_lines (request_id, line_no, item_id, quantity)
-       SELECT $1, n, item_id, quantity FROM unnest($2::uuid[], $3::int[]) WITH ORDINALITY AS t(item_id, quantity, n)`,
-      [row.id, lines.map((l) => l.itemId), lines.map((l) => l.quantity)],
     );
     return row.id;
   }
