@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { freePort, seedShipments, startLifeline } from './lib.mjs';
+import { dropQueueKeys, freePort, seedShipments, startLifeline } from './lib.mjs';
 
 const SECONDS = Number(process.argv[2] ?? 15);
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -280,4 +280,5 @@ try {
   for (const name of [pgbenchDb, appDb])
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.end();
+  await dropQueueKeys(run);
 }

@@ -1,6 +1,7 @@
 // What the benchmarks share: a free port, and Lifeline started as a child process.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 
 export const freePort = () =>
   new Promise((resolve) => {
@@ -75,4 +76,24 @@ export async function seedShipments(db, shipments, tag) {
     [rows.rows.map((r) => r.id), rows.rows.map((_, k) => lines[Math.floor(k / 10)])],
   );
   return rows.rows.map((r) => ({ id: r.id, trackingReference: r.tracking_reference }));
+}
+
+/** Deletes a run's queue keys from Redis (BullMQ's, and the rate limiter's {hash-tagged} ones). */
+export async function dropQueueKeys(
+  prefix,
+  url = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+) {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { freePort, seedShipments, startLifeline } from './lib.mjs';
+import { dropQueueKeys, freePort, seedShipments, startLifeline } from './lib.mjs';
 
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const LOG = process.env.PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
@@ -96,4 +96,5 @@ try {
   await new Promise((r) => app.once('exit', r));
   await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
   await admin.end();
+  await dropQueueKeys(db);
 }
