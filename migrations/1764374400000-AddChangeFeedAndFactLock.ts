@@ -8,7 +8,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   and live facts by a statement of its own (a volatile function takes a fresh snapshot per
  *   statement, so it sees the facts of any transaction it waited for), in one round trip;
  * - report marks for a shipment only when what its report fact reads changes, not on every
- *   version (a tracking update marked it, and the rollup job rewrote an unchanged fact).
+ *   version (a tracking update marked it, and the rollup job rewrote an unchanged fact);
+ * - `NOTIFY alerts` (which wakes the live alert streams) sent by the statement that stores
+ *   alerts, instead of by a statement of its own after it.
  */
 const NOTIFIED = ['sla_policies', 'api_keys'];
 
@@ -60,6 +62,8 @@ export class AddChangeFeedAndFactLock1764374400000 implements MigrationInterface
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER alerts_stored ON alerts`);
+    await q.query(`DROP FUNCTION notify_alert_streams()`);
     await q.query(
       SHIPMENT_MARK(
         '$dispatched_at, $delivered_at, $carrier_id, $mode, $destination_country, $version',

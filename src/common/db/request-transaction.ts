@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { PoolClient, QueryResult } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 
 interface Scope {
@@ -54,11 +55,18 @@ export class RequestTransactions implements OnModuleInit {
 
   /**
    * Runs `body` in one transaction, committed when it returns and rolled back if it throws.
-   * Queries on `runner` are the transaction's; inside `join(fn)`, so is every query `fn`
-   * makes through the DataSource, its own transactions included.
+   * `opening` is sent with the BEGIN and `body` gets its rows; the `closing` statement `body`
+   * returns is sent with the COMMIT: one round trip each (simple queries, so their values
+   * are inlined literals). Queries on `runner` are the transaction's; inside `join(fn)`, so
+   * is every query `fn` makes through the DataSource, its own transactions included.
    */
   async transaction<T>(
-    body: (tx: { runner: QueryRunner; join<R>(fn: () => Promise<R>): Promise<R> }) => Promise<T>,
+    opening: string,
+    body: (tx: {
+      runner: QueryRunner;
+      opened: Record<string, unknown>[];
+      join<R>(fn: () => Promise<R>): Promise<R>;
+    }) => Promise<{ value: T; closing?: string }>,
   ): Promise<T> {
     const runner = this.create();
     const scope: Scope = { runner, open: false };
@@ -71,14 +79,17 @@ export class RequestTransactions implements OnModuleInit {
         scope.open = false;
       }
     };
-    await runner.connect();
+    const client = (await runner.connect()) as PoolClient;
+    let begun = false;
     try {
-      await runner.startTransaction();
-      const result = await body({ runner, join });
-      await runner.commitTransaction();
-      return result;
+      begun = true;
+      const [, opened] = (await client.query(`BEGIN; ${opening}`)) as unknown as QueryResult[];
+      const { value, closing } = await body({ runner, opened: opened.rows, join });
+      await client.query(closing ? `${closing}; COMMIT` : 'COMMIT');
+      begun = false;
+      return value;
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (begun) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       await runner.release();

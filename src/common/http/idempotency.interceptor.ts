@@ -14,7 +14,7 @@ import { RequestTransactions } from '../db/request-transaction';
 import { DomainError, fieldError } from '../errors/domain-error';
 import { type ProblemDocument, ReplayedProblem, toProblem } from '../errors/problem-details.filter';
 import type { Principal } from '../../modules/auth/principal';
-import { IdempotencyRepository, type StoredResponse } from './idempotency.repository';
+import { type Claim, IdempotencyRepository, type StoredResponse } from './idempotency.repository';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const REPLAYED_HEADERS = ['etag', 'location'];
@@ -71,18 +71,28 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
 
-    const answered = this.transactions.transaction(async ({ runner, join }) => {
-      const claim = await this.keys.claim(runner.manager, principal, key, hash);
-      if (claim.kind !== 'claimed') return claim;
-      const body = await join(() => lastValueFrom(next.handle(), { defaultValue: undefined }));
-      await this.keys.complete(runner.manager, principal, key, {
-        statusCode:
-          reply.statusCode >= 200 && reply.statusCode !== 200 ? reply.statusCode : successStatus,
-        body,
-        headers: this.keptHeaders(reply),
-      });
-      return { kind: 'answered' as const, body };
-    });
+    type Outcome = Exclude<Claim, { kind: 'claimed' }> | { kind: 'answered'; body: unknown };
+    const answered = this.transactions.transaction<Outcome>(
+      this.keys.claimStatement(principal, key, hash),
+      async ({ runner, opened, join }) => {
+        const claim: Claim =
+          opened.length > 0
+            ? { kind: 'claimed' }
+            : await this.keys.claimTaken(runner.manager, principal, key, hash);
+        if (claim.kind !== 'claimed') return { value: claim };
+        const body = await join(() => lastValueFrom(next.handle(), { defaultValue: undefined }));
+        const response = {
+          statusCode:
+            reply.statusCode >= 200 && reply.statusCode !== 200 ? reply.statusCode : successStatus,
+          body,
+          headers: this.keptHeaders(reply),
+        };
+        return {
+          value: { kind: 'answered' as const, body },
+          closing: this.keys.completeStatement(principal, key, response),
+        };
+      },
+    );
     return from(
       answered.catch((error: unknown) => this.settleError(principal, key, hash, error)),
     ).pipe(

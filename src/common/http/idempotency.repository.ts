@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { escapeLiteral } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 
 export interface StoredResponse {
@@ -18,28 +19,40 @@ export class IdempotencyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Claims a key inside the transaction of the request it guards: the row commits with the
-   * change and its answer, or not at all. A request racing it with the same key waits on the
-   * row, then finds its answer (or, if the first rolled back, claims the key itself).
+   * The statement that claims a key inside the transaction of the request it guards (sent
+   * with its BEGIN): the row commits with the change and its answer, or not at all. A request
+   * racing it with the same key waits on the row, then finds its answer (or, if the first
+   * rolled back, claims the key itself). It returns a row when it claimed the key.
    */
-  async claim(
+  claimStatement(principal: string, key: string, requestHash: Buffer): string {
+    return `INSERT INTO idempotency_keys (principal, key, request_hash)
+      VALUES (${escapeLiteral(principal)}, ${escapeLiteral(key)}, '\\x${requestHash.toString('hex')}'::bytea)
+      ON CONFLICT DO NOTHING RETURNING 1`;
+  }
+
+  /** Why a key the claim statement could not take is not free: its answer, or another body. */
+  async claimTaken(
     manager: EntityManager,
     principal: string,
     key: string,
     requestHash: Buffer,
   ): Promise<Claim> {
-    const inserted: unknown[] = await manager.query(
-      `INSERT INTO idempotency_keys (principal, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT DO NOTHING RETURNING 1`,
-      [principal, key, requestHash],
-    );
-    if (inserted.length > 0) return { kind: 'claimed' };
     const [row] = await manager.query(
       `SELECT request_hash, status_code, response, locked_until > now() AS locked
          FROM idempotency_keys WHERE principal = $1 AND key = $2 FOR UPDATE`,
       [principal, key],
     );
-    if (!row) return this.claim(manager, principal, key, requestHash);
+    if (!row) {
+      // Purged meanwhile: claim it now.
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO idempotency_keys (principal, key, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        [principal, key, requestHash],
+      );
+      return inserted.length > 0
+        ? { kind: 'claimed' }
+        : this.claimTaken(manager, principal, key, requestHash);
+    }
     if (!Buffer.from(row.request_hash).equals(requestHash)) return { kind: 'mismatch' };
     if (row.status_code !== null) {
       const stored = row.response as { body: unknown; headers: Record<string, string> };
@@ -54,18 +67,11 @@ export class IdempotencyRepository {
     return { kind: 'claimed' };
   }
 
-  /** Stores the answer of a claimed key, in the same transaction as the change. */
-  async complete(
-    manager: EntityManager,
-    principal: string,
-    key: string,
-    response: StoredResponse,
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE idempotency_keys SET status_code = $3, response = $4, locked_until = NULL
-        WHERE principal = $1 AND key = $2`,
-      [principal, key, response.statusCode, answer(response)],
-    );
+  /** The statement that stores a claimed key's answer, sent with the COMMIT of its change. */
+  completeStatement(principal: string, key: string, response: StoredResponse): string {
+    return `UPDATE idempotency_keys SET status_code = ${Math.trunc(response.statusCode)},
+      response = ${escapeLiteral(answer(response))}::jsonb, locked_until = NULL
+      WHERE principal = ${escapeLiteral(principal)} AND key = ${escapeLiteral(key)}`;
   }
 
   /**

@@ -30,6 +30,16 @@ export class OutboxService {
     await this.enqueueMany(manager, [{ item, ...options }]);
   }
 
+  /** Rows committed and not yet relayed: how many, and the oldest's age. */
+  backlog(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    return this.outbox.backlog();
+  }
+
+  /** Deletes rows relayed longer ago than this; returns how many. */
+  purgeSent(olderThanHours: number): Promise<number> {
+    return this.outbox.purgeSent(olderThanHours);
+  }
+
   async enqueueMany(
     manager: EntityManager,
     jobs: ({ item: JobItem } & EnqueueOptions)[],

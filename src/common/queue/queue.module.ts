@@ -11,6 +11,6 @@ import { WorkerSupervisor } from './worker-supervisor.service';
 @Module({
   imports: [DiscoveryModule],
   providers: [OutboxRepository, OutboxService, OutboxRelay, QueueRegistry, WorkerSupervisor],
-  exports: [OutboxService, OutboxRepository, OutboxRelay, QueueRegistry, WorkerSupervisor],
+  exports: [OutboxService, OutboxRelay, QueueRegistry, WorkerSupervisor],
 })
 export class QueueModule {}

@@ -86,12 +86,10 @@ export class AlertsRepository {
     return this.dataSource.transaction(work);
   }
 
-  /** Wakes the live streams at commit: they read what was stored after what they sent. */
-  async notifyStreams(manager: EntityManager): Promise<void> {
-    await manager.query(`SELECT pg_notify('alerts', '')`);
-  }
-
-  /** Stores the alerts whose cause has none yet, in one statement; returns those stored. */
+  /**
+   * Stores the alerts whose cause has none yet, in one statement; returns those stored. The
+   * statement's trigger wakes the live streams at commit (NOTIFY alerts).
+   */
   insert(manager: EntityManager, alerts: NewAlert[]): Promise<AlertRow[]> {
     if (alerts.length === 0) return Promise.resolve([]);
     return manager.query(

@@ -45,7 +45,6 @@ export class AlertsService {
         data: mapAlert(row),
       })),
     );
-    await this.alerts.notifyStreams(manager);
     return raised;
   }
 

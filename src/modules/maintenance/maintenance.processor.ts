@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { QueueJob } from '../../common/queue/jobs';
 import { IdempotencyRepository } from '../../common/http/idempotency.repository';
-import { OutboxRepository } from '../../common/queue/outbox.repository';
+import { OutboxService } from '../../common/queue/outbox.service';
 import { Processor, type QueueProcessor } from '../../common/queue/processor.decorator';
 
 @Injectable()
@@ -10,7 +10,7 @@ export class MaintenanceProcessor implements QueueProcessor<'maintenance'> {
   private readonly logger = new Logger('Maintenance');
 
   constructor(
-    private readonly outbox: OutboxRepository,
+    private readonly outbox: OutboxService,
     private readonly idempotency: IdempotencyRepository,
   ) {}
 

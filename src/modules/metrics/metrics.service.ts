@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { OutboxRepository } from '../../common/queue/outbox.repository';
+import { OutboxService } from '../../common/queue/outbox.service';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
 import { WorkerSupervisor } from '../../common/queue/worker-supervisor.service';
 import { Clock } from '../../common/clock';
@@ -21,7 +21,7 @@ export class MetricsService {
 
   constructor(
     queues: QueueRegistry,
-    outbox: OutboxRepository,
+    outbox: OutboxService,
     workers: WorkerSupervisor,
     db: MetricsRepository,
     clock: Clock,
