@@ -1,6 +1,8 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { prepareStatements } from './common/db/prepared-statements';
 import { LoggerModule } from 'nestjs-pino';
 import { Clock, SystemClock } from './common/clock';
 import { dataSourceOptions } from './config/data-source';
@@ -101,6 +103,8 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Every parameterised statement is parsed and planned once per connection.
+        { provide: prepareStatements, inject: [DataSource], useFactory: prepareStatements },
         // Order matters: authenticate first, then rate-limit by the key it found.
         { provide: APP_GUARD, useExisting: ApiKeyGuard },
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
