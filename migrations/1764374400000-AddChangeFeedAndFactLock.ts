@@ -38,7 +38,7 @@ export class AddChangeFeedAndFactLock1764374400000 implements MigrationInterface
       END $$`);
     for (const table of NOTIFIED) {
       await q.query(`
-        CREATE TRIGGER ${table}_changed AFTER INSERT OR UPDATE OR DELETE ON ${table}
+        CREATE TRIGGER ${table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
           FOR EACH STATEMENT EXECUTE FUNCTION notify_lifeline_changes()`);
     }
 
@@ -59,6 +59,16 @@ export class AddChangeFeedAndFactLock1764374400000 implements MigrationInterface
         '$dispatched_at, $delivered_at, $carrier_id, $mode, $destination_country, $status',
       ),
     );
+
+    await q.query(`
+      CREATE FUNCTION notify_alert_streams() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM new_rows) THEN PERFORM pg_notify('alerts', ''); END IF;
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER alerts_stored AFTER INSERT ON alerts REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION notify_alert_streams()`);
   }
 
   async down(q: QueryRunner): Promise<void> {

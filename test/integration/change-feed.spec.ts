@@ -80,3 +80,28 @@ describe('change feed and the caches it clears', () => {
     expect(await cache.get('k', load)).toBe(back);
   });
 });
+
+describe('alerts stored wake the live streams', () => {
+  it('notifies `alerts` once per storing statement, and not when nothing was stored', async () => {
+    const listener = new Client({ connectionString: process.env.DATABASE_URL });
+    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    await listener.connect();
+    await db.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.channel));
+      await listener.query('LISTEN alerts');
+      const insert = `INSERT INTO alerts (kind, dedupe_key, severity, title, cause_at)
+        SELECT 'tracking_stale', k, 'warning', 'x', now() FROM unnest($1::text[]) k
+        ON CONFLICT DO NOTHING`;
+      await db.query(insert, [['wake-1', 'wake-2']]);
+      await eventually(async () => heard.length === 1);
+      await db.query(insert, [['wake-1']]); // stores nothing: its cause has an alert
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(heard).toEqual(['alerts']);
+    } finally {
+      await listener.end();
+      await db.end();
+    }
+  });
+});

@@ -12,6 +12,8 @@ import { Env } from '../../config/env';
 export type ChangedTable = 'sla_policies' | 'api_keys';
 
 const RETRY_MS = 2_000;
+/** Longest a value is served from memory, even if no change was heard (a half-open socket). */
+const MAX_AGE_MS = 60_000;
 
 /**
  * One LISTEN connection per process on `lifeline_changes`: a table's triggers notify it at
@@ -55,7 +57,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async listen(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.env.DATABASE_URL });
+    const client = new Client({ connectionString: this.env.DATABASE_URL, keepAlive: true });
     let retrying = false;
     const retry = (reason: string) => {
       if (retrying) return;
@@ -89,11 +91,12 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
 }
 
 /**
- * A value read from PostgreSQL and kept until its table changes. A read that raced a change
- * is used once but not kept.
+ * A value read from PostgreSQL and kept until its table changes (a minute at most: a listener
+ * whose socket died silently must not serve forever). A read that raced a change is used
+ * once but not kept.
  */
 export class ChangeCache<K, V> {
-  private readonly values = new Map<K, V>();
+  private readonly values = new Map<K, { value: V; at: number }>();
   private generation = 0;
 
   constructor(
@@ -113,12 +116,13 @@ export class ChangeCache<K, V> {
   }
 
   async get(key: K, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
-    if (this.feed.live && this.values.has(key)) return this.values.get(key)!;
+    const kept = this.values.get(key);
+    if (this.feed.live && kept && Date.now() - kept.at < MAX_AGE_MS) return kept.value;
     const generation = this.generation;
     const value = await load();
     if (this.feed.live && generation === this.generation && keep(value)) {
       if (this.values.size >= this.maxEntries) this.values.clear();
-      this.values.set(key, value);
+      this.values.set(key, { value, at: Date.now() });
     }
     return value;
   }

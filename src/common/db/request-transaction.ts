@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { PoolClient, QueryResult } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource, QueryFailedError, type QueryRunner } from 'typeorm';
 
 interface Scope {
   runner: QueryRunner;
@@ -9,6 +9,9 @@ interface Scope {
 }
 
 const scopes = new AsyncLocalStorage<Scope>();
+
+/** How long a request waits for another holding the same Idempotency-Key (then 409). */
+export const CLAIM_WAIT_MS = 5_000;
 
 /** The scope's runner as a joined transaction sees it: begin, commit and release are the scope's. */
 function joined(runner: QueryRunner): QueryRunner {
@@ -80,18 +83,33 @@ export class RequestTransactions implements OnModuleInit {
       }
     };
     const client = (await runner.connect()) as PoolClient;
+    // Errors of these raw statements look like the driver's others to the problem filter.
+    const send = (sql: string) =>
+      (client.query(sql) as unknown as Promise<QueryResult | QueryResult[]>).catch((error) => {
+        throw new QueryFailedError(sql, undefined, error as Error);
+      });
+    // TypeORM's own bookkeeping: a transaction opened inside (manager.transaction) nests as a
+    // savepoint instead of committing this one early.
+    const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
     let begun = false;
     try {
       begun = true;
-      const [, opened] = (await client.query(`BEGIN; ${opening}`)) as unknown as QueryResult[];
-      const { value, closing } = await body({ runner, opened: opened.rows, join });
-      await client.query(closing ? `${closing}; COMMIT` : 'COMMIT');
+      // A request racing one that holds its key waits for it a bounded time (then 409).
+      const results = (await send(
+        `BEGIN; SET LOCAL lock_timeout = '${CLAIM_WAIT_MS}ms'; ${opening}; SET LOCAL lock_timeout = DEFAULT`,
+      )) as QueryResult[];
+      state.isTransactionActive = true;
+      state.transactionDepth = 1;
+      const { value, closing } = await body({ runner, opened: results[2].rows, join });
+      await send(closing ? `${closing}; COMMIT` : 'COMMIT');
       begun = false;
       return value;
     } catch (error) {
       if (begun) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
+      state.isTransactionActive = false;
+      state.transactionDepth = 0;
       await runner.release();
     }
   }

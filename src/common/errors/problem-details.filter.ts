@@ -54,6 +54,13 @@ function databaseProblem(exception: unknown): DomainError | undefined {
     case '40001':
     case '40P01':
       return new DomainError('conflict', 'A concurrent change got in the way: retry the request.');
+    case '55P03':
+      // A lock waited for longer than allowed: another request holds it (the same
+      // Idempotency-Key still being processed, say).
+      return new DomainError(
+        'conflict',
+        'A request holding what this one needs (its Idempotency-Key, say) is still being processed: retry later.',
+      );
     default:
       return undefined;
   }
