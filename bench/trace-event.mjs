@@ -1,8 +1,9 @@
-// The statements one status event sends to PostgreSQL, as the server logs them.
+// The statements a request creation and each kind of status event send to PostgreSQL, as the
+// server logs them.
 //   npm run build && node bench/trace-event.mjs > /tmp/trace.txt
-// Turns on log_statement for a database of its own, seeds a shipment, posts a dispatch, a
-// tracking update and a delivery (each with an Idempotency-Key) and prints, for each, the
-// statements the log shows in the 1.5 s after it: the request's and its jobs'.
+// Turns on log_statement for a database of its own, seeds a shipment, creates a request, posts
+// a dispatch, a tracking update and a delivery (each with an Idempotency-Key) and prints, for
+// each, the statements the log shows in the 1.5 s after it: the request's and its jobs'.
 // Needs PostgreSQL's log at /var/log/postgresql (Debian's default). Asserts nothing.
 import { readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -66,30 +67,12 @@ try {
     },
     key,
   );
-  for (const [n, body] of [
+  for (const body of [
     { status: 'dispatched', occurredAt: at(1), location: 'CNCAN' },
     { status: 'in_transit', occurredAt: at(2), location: 'AEDXB' },
     { status: 'delivered', occurredAt: at(3) },
-  ].entries()) {
-    const from = statSync(LOG).size;
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/shipments/${s.id}/events`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        'idempotency-key': `trace-${n}`,
-      },
-      body: JSON.stringify(body),
-    });
-    const answer = await res.text();
-    if (res.status >= 400) console.log(answer);
-    await new Promise((r) => setTimeout(r, 1500));
-    const lines = readFileSync(LOG, 'utf8')
-      .slice(from)
-      .split('\n')
-      .filter((l) => l.includes(`@${db} LOG:  statement:`) || l.includes(`@${db} LOG:  execute`));
-    console.log(`\n=== ${body.status} (${res.status}): ${lines.length} statements`);
-    for (const l of lines) console.log(l.replace(/^.*?LOG: {2}/, '').slice(0, 160));
+  ]) {
+    await trace(body.status, `/api/v1/shipments/${s.id}/events`, body, key);
   }
 } finally {
   app.kill('SIGTERM');

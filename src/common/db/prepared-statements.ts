@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Client, Pool } from 'pg';
 import type { DataSource } from 'typeorm';
+import { onEachConnection } from './pool-clients';
 
 const MAX_NAMES = 2_000;
 const names = new Map<string, string>();
@@ -33,12 +33,7 @@ function isStalePlan(error: unknown): boolean {
  * new names, so the next attempt (a retry) works.
  */
 export function prepareStatements(dataSource: DataSource): void {
-  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
-  if (!pool) return;
-  const prepared = new WeakSet<Client>();
-  pool.on('acquire', (client: Client) => {
-    if (prepared.has(client)) return;
-    prepared.add(client);
+  onEachConnection(dataSource, (client) => {
     const query = client.query.bind(client) as QueryFn;
     let generation = 0;
     (client as unknown as { query: QueryFn }).query = (config, values, callback) => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { onEachConnection } from '../../common/db/pool-clients';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { OutboxService } from '../../common/queue/outbox.service';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
@@ -129,14 +129,9 @@ export class MetricsService {
   }
 }
 
-/** Counts every statement sent on the pool's connections (wrapped at their first checkout). */
+/** Counts every statement sent on the pool's connections. */
 function countRoundTrips(dataSource: DataSource, counter: Counter): void {
-  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
-  if (!pool) return;
-  const counted = new WeakSet<Client>();
-  pool.on('acquire', (client: Client) => {
-    if (counted.has(client)) return;
-    counted.add(client);
+  onEachConnection(dataSource, (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
       counter.inc();
