@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { RequestTransactions } from '../../src/common/db/request-transaction';
+import { CLAIM_WAIT_MS, RequestTransactions } from '../../src/common/db/request-transaction';
+import { toProblem } from '../../src/common/errors/problem-details.filter';
 import { IdempotencyRepository } from '../../src/common/http/idempotency.repository';
 import { dataSourceOptions } from '../../src/config/data-source';
 
@@ -130,4 +131,28 @@ describe('one transaction for a whole request', () => {
     });
     await expect(late).resolves.toEqual([{ one: 1 }]);
   });
+
+  it('waits at most CLAIM_WAIT_MS for the first, then is refused with 409 (still processing)', async () => {
+    const key = `k-${randomUUID()}`;
+    const hash = randomBytes(32);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = transactions.transaction(keys.claimStatement('tester', key, hash), async () => {
+      await held;
+      return { value: 'first' };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const error = await transactions
+      .transaction(keys.claimStatement('tester', key, hash), async () => ({ value: 'second' }))
+      .catch((e: unknown) => e);
+    const waited = Date.now() - started;
+    release();
+    await first;
+    expect(waited).toBeGreaterThanOrEqual(CLAIM_WAIT_MS - 100);
+    expect(waited).toBeLessThan(CLAIM_WAIT_MS + 3_000);
+    const problem = toProblem(error);
+    expect(problem.status).toBe(409);
+    expect(problem.detail).toContain('still being processed');
+  }, 20_000);
 });
