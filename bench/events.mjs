@@ -69,27 +69,44 @@ async function requestCreation(port, headers, db, tps) {
       [code],
     );
   const CONNECTIONS = 32;
-  const client = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
+  const load = await postLoad(port, headers, CONNECTIONS, SECONDS * 1000, (c, n) => ({
+    path: '/api/v1/requests',
+    key: `${tag}-${c}-${n}`,
+    body: {
+      recipientCountry: 'SO',
+      organisation: 'Ministry of Health',
+      destination: 'SOMGQ',
+      priority: ['routine', 'urgent', 'asap', 'stat'][n % 4],
+      kind: 'donation',
+      receivedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      lines: codes.slice(0, 1 + (n % 3)).map((itemCode) => ({ itemCode, quantity: 1000 })),
+    },
+  }));
+  console.log(
+    `request creation, ${CONNECTIONS} connections:              ${load.rate.toFixed(0)} requests/s (${((100 * load.rate) / tps).toFixed(0)} % of pgbench), ` +
+      `p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, ${load.errors} non-201`,
+  );
+}
+
+/**
+ * POSTs from `connections` connections at once for `ms`, each sending `request(c, n)` (its n-th
+ * on connection c) with an Idempotency-Key, the next when the last answered. undici's own pool:
+ * a lighter client than fetch, so the load takes less of the 2 cores.
+ */
+async function postLoad(port, headers, connections, ms, request) {
+  const client = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
   const latencies = [];
   let errors = 0;
-  const until = Date.now() + SECONDS * 1000;
+  const until = Date.now() + ms;
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async (_, c) => {
+    Array.from({ length: connections }, async (_, c) => {
       for (let n = 0; Date.now() < until; n++) {
-        const body = {
-          recipientCountry: 'SO',
-          organisation: 'Ministry of Health',
-          destination: 'SOMGQ',
-          priority: ['routine', 'urgent', 'asap', 'stat'][n % 4],
-          kind: 'donation',
-          receivedAt: new Date(Date.now() - 3_600_000).toISOString(),
-          lines: codes.slice(0, 1 + (n % 3)).map((itemCode) => ({ itemCode, quantity: 1000 })),
-        };
+        const { path, key, body } = request(c, n);
         const t0 = performance.now();
         const res = await client.request({
-          path: '/api/v1/requests',
+          path,
           method: 'POST',
-          headers: { ...headers, 'idempotency-key': `${tag}-${c}-${n}` },
+          headers: { ...headers, 'idempotency-key': key },
           body: JSON.stringify(body),
         });
         await res.body.arrayBuffer();
@@ -100,11 +117,12 @@ async function requestCreation(port, headers, db, tps) {
   );
   await client.close();
   latencies.sort((a, b) => a - b);
-  const rate = latencies.length / SECONDS;
-  console.log(
-    `request creation, ${CONNECTIONS} connections:              ${rate.toFixed(0)} requests/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
-      `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
-  );
+  return {
+    rate: latencies.length / (ms / 1000),
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    errors,
+  };
 }
 
 /** The server's count of statements sent to PostgreSQL so far. */
@@ -230,42 +248,32 @@ try {
     CONNECTIONS * 10,
     `B${randomBytes(3).toString('hex').toUpperCase()}`,
   );
-  const latencies = [];
-  let errors = 0;
-  // undici's own pool: a lighter client than fetch, so the load takes less of the 2 cores.
-  const client = new Pool(`http://127.0.0.1:${port}`, { connections: CONNECTIONS, pipelining: 1 });
-  const until = only === 'batch' ? 0 : Date.now() + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async (_, c) => {
-      const mine = singles.filter((_, k) => k % CONNECTIONS === c);
-      for (let n = 0; Date.now() < until; n++) {
-        const shipment = mine[n % mine.length];
-        const step = Math.floor(n / mine.length);
-        const body = {
+  const walks = Array.from({ length: CONNECTIONS }, (_, c) =>
+    singles.filter((_, k) => k % CONNECTIONS === c),
+  );
+  const load = await postLoad(
+    port,
+    headers,
+    CONNECTIONS,
+    only === 'batch' ? 0 : SECONDS * 1000,
+    (c, n) => {
+      const mine = walks[c];
+      const step = Math.floor(n / mine.length);
+      return {
+        path: `/api/v1/shipments/${mine[n % mine.length].id}/events`,
+        key: `${run}-${c}-${n}`,
+        body: {
           status: step === 0 ? 'dispatched' : 'in_transit',
           occurredAt: new Date(Date.UTC(2020, 2, 21) + step * 60_000).toISOString(),
           location: 'AEDXB',
-        };
-        const t0 = performance.now();
-        const res = await client.request({
-          path: `/api/v1/shipments/${shipment.id}/events`,
-          method: 'POST',
-          headers: { ...headers, 'idempotency-key': `${run}-${c}-${n}` },
-          body: JSON.stringify(body),
-        });
-        await res.body.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        if (res.statusCode !== 201) errors++;
-      }
-    }),
+        },
+      };
+    },
   );
-  await client.close();
-  latencies.sort((a, b) => a - b);
-  const rate = latencies.length / SECONDS;
   if (only !== 'batch')
     console.log(
-      `single-event POST, ${CONNECTIONS} connections:            ${rate.toFixed(0)} events/s (${((100 * rate) / tps).toFixed(0)} % of pgbench), ` +
-        `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, ${errors} non-201`,
+      `single-event POST, ${CONNECTIONS} connections:            ${load.rate.toFixed(0)} events/s (${((100 * load.rate) / tps).toFixed(0)} % of pgbench), ` +
+        `p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, ${load.errors} non-201`,
     );
 
   await requestCreation(port, headers, db, tps);

@@ -80,3 +80,8 @@ export function clockFromEnv(env: { CLOCK_ANCHOR?: string; CLOCK_RATE: number })
   if (!anchor) throw new Error(`CLOCK_ANCHOR=${env.CLOCK_ANCHOR} is not <instant>@<epoch ms>`);
   return new ScaledClock(anchor, env.CLOCK_RATE);
 }
+
+/** Whether two optional instants are the same (both absent counts as the same). */
+export function sameInstant(a: Date | null, b: Date | null): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}

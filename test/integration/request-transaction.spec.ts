@@ -27,6 +27,21 @@ describe('one transaction for a whole request', () => {
       key,
     ])) as { status_code: number | null; response: { body: unknown } | null }[];
 
+  /** A request that claims `key` and holds it until released, then answers 201 with 1. */
+  const holdKey = async (key: string, hash: Buffer) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = transactions.transaction(keys.claimStatement('tester', key, hash), async () => {
+      await held;
+      return {
+        value: 'first',
+        closing: keys.completeStatement('tester', key, { statusCode: 201, body: 1, headers: {} }),
+      };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { first, release };
+  };
+
   it("commits the claim, the work's own transactions and the answer together", async () => {
     const key = `k-${randomUUID()}`;
     const hash = randomBytes(32);
@@ -91,16 +106,7 @@ describe('one transaction for a whole request', () => {
   it('makes a second claim of the key wait for the first, then find its answer', async () => {
     const key = `k-${randomUUID()}`;
     const hash = randomBytes(32);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const first = transactions.transaction(keys.claimStatement('tester', key, hash), async () => {
-      await held;
-      return {
-        value: 'first',
-        closing: keys.completeStatement('tester', key, { statusCode: 201, body: 1, headers: {} }),
-      };
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { first, release } = await holdKey(key, hash);
     const second = transactions.transaction(
       keys.claimStatement('tester', key, hash),
       async ({ runner, opened }) => ({
@@ -135,13 +141,7 @@ describe('one transaction for a whole request', () => {
   it('waits at most CLAIM_WAIT_MS for the first, then is refused with 409 (still processing)', async () => {
     const key = `k-${randomUUID()}`;
     const hash = randomBytes(32);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const first = transactions.transaction(keys.claimStatement('tester', key, hash), async () => {
-      await held;
-      return { value: 'first' };
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const { first, release } = await holdKey(key, hash);
     const started = Date.now();
     const error = await transactions
       .transaction(keys.claimStatement('tester', key, hash), async () => ({ value: 'second' }))

@@ -36,8 +36,8 @@ function joined(runner: QueryRunner): QueryRunner {
 
 /**
  * One transaction for everything a piece of work does, however its code opens transactions or
- * queries: while `run` is under way, every query runner the DataSource hands out in its async
- * context is this transaction's (a repository's own `transaction()` joins it). Used where a
+ * queries: inside `join`, every query runner the DataSource hands out in that async context
+ * is this transaction's (a repository's own `transaction()` joins it). Used where a
  * write and what records it must commit together, in one commit: an Idempotency-Key's
  * answer and the change it guards.
  */

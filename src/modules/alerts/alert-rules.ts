@@ -1,6 +1,6 @@
 import type { AlertKind, AlertSeverity } from '../../common/vocabulary/alert-vocabulary';
 
-/** An alert to raise: one per `dedupeKey`, however often it is raised. */
+/** An alert to raise. `dedupeKey` names its cause: a second alert for it is never stored. */
 export interface NewAlert {
   kind: AlertKind;
   dedupeKey: string;

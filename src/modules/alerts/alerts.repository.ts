@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
 import { MOVING_STATUSES, type NewAlert, NOT_ARRIVED_STATUSES } from './alert-rules';
-
-export type { NewAlert } from './alert-rules';
 import type {
   AlertKind,
   AlertSeverity,
@@ -41,7 +39,6 @@ export interface AlertRow {
   resolution: string | null;
 }
 
-/** An alert to raise. `dedupeKey` names its cause: a second alert for it is never stored. */
 /** A place in the live stream of alerts (its Server-Sent Events id is `<tx>-<seq>`). */
 export interface StreamPosition {
   tx: string;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { sameInstant } from '../../common/clock';
 import {
   DomainEvents,
   OnDomainEvent,
@@ -11,10 +12,6 @@ import {
   type LineDelta,
   type RequestDispatch,
 } from './fulfilment.repository';
-
-function sameInstant(a: Date | null, b: Date | null): boolean {
-  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
-}
 
 /** What one shipment item adds to its order line in a given state. */
 export function contribution(state: ShipmentState, quantity: number, arrived: number) {

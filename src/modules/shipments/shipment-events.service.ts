@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock } from '../../common/clock';
+import { Clock, sameInstant } from '../../common/clock';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import {
   DomainEvents,
@@ -51,8 +51,20 @@ function standing(row: EventRow): StandingFact {
   };
 }
 
-function sameInstant(a: Date | null, b: Date | null): boolean {
-  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+/** The fold of a shipment's live facts: conflicting ones stay in the history, not in the fold. */
+function foldOf(rows: EventRow[]): FoldResult {
+  return foldFacts(rows.filter((r) => r.outcome !== 'conflicting').map(standing));
+}
+
+/** Rows grouped by the shipment they belong to. */
+function byShipment<T extends { shipment_id: string }>(rows: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(row.shipment_id);
+    if (group) group.push(row);
+    else groups.set(row.shipment_id, [row]);
+  }
+  return groups;
 }
 
 function refOf(s: ShipmentRow): ShipmentRef {
@@ -185,15 +197,17 @@ export class ShipmentEventsService {
     const ids = locked.map((s) => s.id);
     const rows = options.standing ?? (await this.shipments.liveFacts(manager, ids));
     const withProof = ids.filter((id) => inputs.get(id)?.some((i) => i.proofOfDelivery));
-    const items = withProof.length > 0 ? await this.shipments.itemsOf(withProof, manager) : [];
-
+    const items = byShipment(
+      withProof.length > 0 ? await this.shipments.itemsOf(withProof, manager) : [],
+    );
+    const facts = byShipment(rows);
     const decided = new Map(
       locked.map((s) => [
         s.id,
         decideFacts(
-          rows.filter((r) => r.shipment_id === s.id).map(standing),
+          (facts.get(s.id) ?? []).map(standing),
           inputs.get(s.id) ?? [],
-          items.filter((i) => i.shipment_id === s.id),
+          items.get(s.id) ?? [],
         ),
       ]),
     );
@@ -258,12 +272,9 @@ export class ShipmentEventsService {
       if (ids.length === 0) return { requests, shipments };
       shipments += await this.shipments.transaction(async (manager) => {
         const locked = await this.shipments.lockWithFacts(manager, ids);
+        const facts = byShipment(locked.facts);
         const changes = locked.shipments.map((shipment) => {
-          const fold = foldFacts(
-            locked.facts
-              .filter((f) => f.shipment_id === shipment.id && f.outcome !== 'conflicting')
-              .map(standing),
-          );
+          const fold = foldOf(facts.get(shipment.id) ?? []);
           return { shipment: refOf(shipment), before: stateOf(fold), after: stateOf(fold) };
         });
         await this.announce(manager, { changes, recomputed: true });
@@ -299,12 +310,10 @@ export class ShipmentEventsService {
         throw new DomainError('conflict', 'A cancellation is final: plan a new shipment instead.');
       }
       const facts = await this.shipments.liveFacts(manager, [shipmentId]);
-      const fold = (rows: EventRow[]) =>
-        foldFacts(rows.filter((e) => e.outcome !== 'conflicting').map(standing));
       const voided = await this.shipments.voidEvent(manager, eventId, by.keyId, reason);
       const { shipments: saved } = await this.saveStates(
         manager,
-        [{ shipment, before: fold(facts), after: fold(facts.filter((f) => f.id !== eventId)) }],
+        [{ shipment, before: foldOf(facts), after: foldOf(facts.filter((f) => f.id !== eventId)) }],
         by,
         { recomputed: true, voidedFactIds: [eventId] },
       );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock } from '../../common/clock';
+import { Clock, sameInstant } from '../../common/clock';
 import { lockRequests } from '../../common/db/locks';
 import { DomainError } from '../../common/errors/domain-error';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../../common/events/domain-events';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
 import { OutboxService } from '../../common/queue/outbox.service';
-import type { NewAlert } from '../alerts/alerts.repository';
+import type { NewAlert } from '../alerts/alert-rules';
 import { AlertsService } from '../alerts/alerts.service';
 import { type Principal, scopeToCarrier } from '../auth/principal';
 import { type ClockResponseDto, mapClock } from './dto/sla-clock.dto';
@@ -23,6 +23,7 @@ import {
   METRIC_SUBJECT,
   owedAlerts,
   type PolicyTerms,
+  type SlaAlertKind,
   type SlaMetric,
   SLA_METRICS,
   settleClock,
@@ -61,21 +62,24 @@ interface Desired {
   facts: ClockFacts;
 }
 
-function sameTime(a: Date | null, b: Date | null): boolean {
-  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
-}
-
 function sameTimes(a: ClockTimes, b: ClockTimes): boolean {
   return (
     a.state === b.state &&
     a.pausedMs === b.pausedMs &&
     a.elapsedMs === b.elapsedMs &&
-    sameTime(a.startedAt, b.startedAt) &&
-    sameTime(a.pausedAt, b.pausedAt) &&
-    sameTime(a.dueAt, b.dueAt) &&
-    sameTime(a.stoppedAt, b.stoppedAt) &&
-    sameTime(a.nextAlertAt, b.nextAlertAt)
+    sameInstant(a.startedAt, b.startedAt) &&
+    sameInstant(a.pausedAt, b.pausedAt) &&
+    sameInstant(a.dueAt, b.dueAt) &&
+    sameInstant(a.stoppedAt, b.stoppedAt) &&
+    sameInstant(a.nextAlertAt, b.nextAlertAt)
   );
+}
+
+/** The alerts one clock owes now, and whether it may have raised a warning already. */
+interface OwedAlerts {
+  clock: ClockRow;
+  kinds: SlaAlertKind[];
+  warned: boolean;
 }
 
 const RESOLUTION: Record<string, string> = {
@@ -115,8 +119,8 @@ export class SlaClocksService {
       if (before.dispatchedAt === null && after.dispatchedAt === null) return false;
       return (
         recomputed ||
-        !sameTime(before.dispatchedAt, after.dispatchedAt) ||
-        !sameTime(before.deliveredAt, after.deliveredAt) ||
+        !sameInstant(before.dispatchedAt, after.dispatchedAt) ||
+        !sameInstant(before.deliveredAt, after.deliveredAt) ||
         clockStatus(before) !== clockStatus(after) ||
         JSON.stringify(before.holds) !== JSON.stringify(after.holds)
       );
@@ -281,7 +285,7 @@ export class SlaClocksService {
     // A clock written past its warning or deadline (a back-dated request or dispatch) owes
     // its alert now: it is raised with this change, not by a wake-up job a moment later.
     const now = this.clock.now();
-    const owed = new Map<string, ('sla_warning' | 'sla_breach')[]>();
+    const owed = new Map<string, SlaAlertKind[]>();
     for (const write of writes) {
       if (!write.nextAlertAt || write.nextAlertAt.getTime() > now.getTime()) continue;
       const { kinds, clock } = owedAlerts(write, now);
@@ -308,21 +312,17 @@ export class SlaClocksService {
         RESOLUTION[state],
       );
     }
-    const raising: NewAlert[] = [];
-    const superseding: string[] = [];
-    for (const row of saved) {
-      const key = `${row.subject_id}/${row.metric}`;
-      for (const kind of owed.get(key) ?? []) {
-        raising.push(slaAlert(row, kind));
-        if (kind === 'sla_breach' && existing.get(key)?.warning_fired_at) superseding.push(row.id);
-      }
-    }
-    await this.alerts.resolve(
+    await this.raiseOwed(
       manager,
-      { clockIds: superseding, kinds: ['sla_warning'] },
-      'superseded by the breach',
+      saved.map((clock) => {
+        const key = `${clock.subject_id}/${clock.metric}`;
+        return {
+          clock,
+          kinds: owed.get(key) ?? [],
+          warned: Boolean(existing.get(key)?.warning_fired_at),
+        };
+      }),
     );
-    await this.alerts.raise(manager, raising);
     await this.scheduleWakeups(
       manager,
       saved.flatMap((c) => (c.next_alert_at ? [c.next_alert_at] : [])),
@@ -368,35 +368,48 @@ export class SlaClocksService {
       const { locked, count, skipped } = await this.clocks.transaction(async (manager) => {
         const now = this.clock.now();
         const due = await this.clocks.lockDue(manager, now, FIRE_BATCH);
-        const alerts: NewAlert[] = [];
         const fired: FiredClock[] = [];
-        const breached: string[] = [];
+        const owed: OwedAlerts[] = [];
         for (const row of due) {
           const { kinds, clock } = owedAlerts(toTimes(row), now);
           fired.push({ id: row.id, ...clock });
-          for (const kind of kinds) {
-            alerts.push(slaAlert(row, kind));
-            if (kind === 'sla_breach') breached.push(row.id);
-          }
+          owed.push({ clock: row, kinds, warned: true });
         }
         await this.clocks.markFired(manager, fired);
-        await this.alerts.resolve(
-          manager,
-          { clockIds: breached, kinds: ['sla_warning'] },
-          'superseded by the breach',
-        );
-        const rows = await this.alerts.raise(manager, alerts);
+        const count = await this.raiseOwed(manager, owed);
         const skipped = due.length < FIRE_BATCH && (await this.clocks.anyDue(manager, now));
         // A warning raised leaves the breach owed: wake up for it too, and soon for the skipped.
         await this.scheduleWakeups(manager, [
           ...fired.flatMap((c) => (c.nextAlertAt ? [c.nextAlertAt] : [])),
           ...(skipped ? [new Date(now.getTime() + RETRY_SKIPPED_MS)] : []),
         ]);
-        return { locked: due.length, count: rows.length, skipped };
+        return { locked: due.length, count, skipped };
       });
       raised += count;
       if (locked < FIRE_BATCH || skipped) return raised;
     }
+  }
+
+  /**
+   * Raises the warnings and breaches clocks owe; a breach resolves the warning it supersedes
+   * (of a clock that may have raised one). Returns how many alerts were stored.
+   */
+  private async raiseOwed(manager: EntityManager, owed: OwedAlerts[]): Promise<number> {
+    await this.alerts.resolve(
+      manager,
+      {
+        clockIds: owed
+          .filter((o) => o.warned && o.kinds.includes('sla_breach'))
+          .map((o) => o.clock.id),
+        kinds: ['sla_warning'],
+      },
+      'superseded by the breach',
+    );
+    const rows = await this.alerts.raise(
+      manager,
+      owed.flatMap((o) => o.kinds.map((kind) => slaAlert(o.clock, kind))),
+    );
+    return rows.length;
   }
 
   async get(id: string, by: Principal): Promise<ClockResponseDto> {
@@ -454,7 +467,7 @@ function hours(ms: number): string {
   return h >= 1 ? `${Math.round(h * 10) / 10} h` : `${Math.round(ms / 1000)} s`;
 }
 
-function slaAlert(row: ClockRow, kind: 'sla_warning' | 'sla_breach'): NewAlert {
+function slaAlert(row: ClockRow, kind: SlaAlertKind): NewAlert {
   const times = toTimes(row);
   const what = row.metric.replaceAll('_', ' ');
   const subject = METRIC_SUBJECT[row.metric] === 'request' ? 'requestId' : 'shipmentId';
