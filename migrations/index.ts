@@ -4,6 +4,7 @@ import { AddCarrierVersion1764180000000 } from './1764180000000-AddCarrierVersio
 import { CreateSlaAlertsWebhooks1764201600000 } from './1764201600000-CreateSlaAlertsWebhooks';
 import { CreateReportRollups1764288000000 } from './1764288000000-CreateReportRollups';
 import { AddChangeFeedAndFactLock1764374400000 } from './1764374400000-AddChangeFeedAndFactLock';
+import { CreateConsoleSessions1764460800000 } from './1764460800000-CreateConsoleSessions';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateSlaAlertsWebhooks1764201600000,
   CreateReportRollups1764288000000,
   AddChangeFeedAndFactLock1764374400000,
+  CreateConsoleSessions1764460800000,
 ];

@@ -26,12 +26,19 @@ export class ApiKeysService {
    */
   async authenticate(token: string): Promise<Principal | null> {
     const hash = hashApiKey(token);
-    if (this.envAdminHash && timingSafeEqual(hash, this.envAdminHash)) {
-      return { keyId: ENV_ADMIN_KEY_ID, role: 'admin', carrierId: null };
-    }
-    if (!looksLikeApiKey(token)) return null;
+    if (this.isEnvAdmin(hash)) return this.authenticateHash(hash);
+    return looksLikeApiKey(token) ? this.authenticateHash(hash) : null;
+  }
+
+  /** The principal behind a key's hash (a console session keeps the hash, not the key). */
+  async authenticateHash(hash: Buffer): Promise<Principal | null> {
+    if (this.isEnvAdmin(hash)) return { keyId: ENV_ADMIN_KEY_ID, role: 'admin', carrierId: null };
     const key = await this.keys.findActiveByHash(hash);
     return key ? { keyId: key.id, role: key.role, carrierId: key.carrierId } : null;
+  }
+
+  private isEnvAdmin(hash: Buffer): boolean {
+    return !!this.envAdminHash && timingSafeEqual(hash, this.envAdminHash);
   }
 
   async create(dto: CreateApiKeyDto, by: Principal): Promise<{ key: ApiKey; secret: string }> {

@@ -11,6 +11,7 @@ import { ProblemDto } from '../../common/http/problem.dto';
 
 export const ROLES_KEY = 'lifeline:roles';
 export const PUBLIC_KEY = 'lifeline:public';
+export const SESSION_KEY = 'lifeline:session';
 
 /**
  * The roles that may call a route. Every /api/v1 route must declare them: the guard refuses
@@ -32,6 +33,13 @@ export const Roles = (...roles: Role[]) =>
 
 /** A route anyone may call (health, metrics). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/**
+ * Console routes: the caller is the person behind a console session (cookie), not a Bearer key;
+ * unsafe methods must carry the session's CSRF token (`_csrf` field or `x-csrf-token` header).
+ * Roles apply exactly as on the API.
+ */
+export const SessionAuth = () => SetMetadata(SESSION_KEY, true);
 
 /** The principal the guard attached to the request. */
 export const CurrentPrincipal = createParamDecorator(

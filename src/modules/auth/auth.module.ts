@@ -6,11 +6,19 @@ import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
+import { ConsoleSessionsRepository } from './console-sessions.repository';
+import { ConsoleSessionsService } from './console-sessions.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiKey]), ChangeFeedModule],
   controllers: [ApiKeysController],
-  providers: [ApiKeysRepository, ApiKeysService, ApiKeyGuard],
-  exports: [ApiKeysService, ApiKeyGuard],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    ApiKeyGuard,
+    ConsoleSessionsRepository,
+    ConsoleSessionsService,
+  ],
+  exports: [ApiKeysService, ApiKeyGuard, ConsoleSessionsService],
 })
 export class AuthModule {}
