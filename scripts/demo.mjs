@@ -613,6 +613,7 @@ async function main() {
   say(
     `\nLifeline keeps running, its clock at real speed from ${resumeAt.slice(0, 16)} (simulated):`,
   );
+  say(`  console:     ${base}/console   (sign in with the viewer key below, or the admin key)`);
   say(`  API docs:    ${base}/docs`);
   say(`  admin key:   ${ADMIN}`);
   say(`  viewer key:  ${viewer.key}   (demo-viewer: reads only)`);

@@ -27,6 +27,7 @@ import { AlertsModule } from './modules/alerts/alerts.module';
 import { SlaModule } from './modules/sla/sla.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { ReportsModule } from './modules/reports/reports.module';
+import { ConsoleModule } from './modules/console/console.module';
 
 @Module({})
 class ConfigModule {
@@ -100,6 +101,7 @@ export class AppModule {
         AlertsModule,
         WebhooksModule,
         ReportsModule,
+        ConsoleModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

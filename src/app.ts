@@ -11,6 +11,7 @@ import type { Env } from './config/env';
 import { LifelineValidationPipe } from './common/http/validation.pipe';
 import { MetricsService } from './modules/metrics/metrics.service';
 import openApiMetadata from './metadata';
+import { setupConsole } from './modules/console/console-setup';
 
 export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -40,7 +41,10 @@ export async function createApp(
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: ['health/live', 'health/ready', 'metrics', 'console', 'console/{*path}'],
+  });
+  await setupConsole(app);
   app.useGlobalPipes(new LifelineValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();

@@ -9,6 +9,6 @@ import { AlertsService } from './alerts.service';
   imports: [WebhooksModule],
   controllers: [AlertsController],
   providers: [AlertsRepository, AlertsService, AlertStream],
-  exports: [AlertsService],
+  exports: [AlertsService, AlertStream],
 })
 export class AlertsModule {}

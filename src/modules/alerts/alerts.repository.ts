@@ -184,6 +184,14 @@ export class AlertsRepository {
     );
   }
 
+  async count(filter: AlertFilter): Promise<number> {
+    const rows: { n: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS n FROM alerts WHERE ${FILTER_SQL}`,
+      filterParams(filter),
+    );
+    return Number(rows[0].n);
+  }
+
   /**
    * Alerts after `after` in stream order (transaction, then sequence), up to `upTo` or else up
    * to the horizon: only transactions older than every one still running, so nothing can

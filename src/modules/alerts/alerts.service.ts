@@ -176,6 +176,11 @@ export class AlertsService {
     return toPage(rows, limit, mapAlert, (r) => [r.raised_at.toISOString(), r.id]);
   }
 
+  /** How many alerts match a filter (as the principal may see them). */
+  count(filter: AlertFilter, by: Principal): Promise<number> {
+    return this.alerts.count(scopeToCarrier(filter, by));
+  }
+
   /** Records who acknowledged an alert and when; acknowledging again changes nothing. */
   async acknowledge(id: string, by: Principal, note?: string): Promise<AlertRow> {
     await this.get(id, by);

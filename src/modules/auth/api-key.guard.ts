@@ -41,7 +41,7 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets: [object, object] = [context.getHandler(), context.getClass()];
+    const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
 
     const http = context.switchToHttp();
@@ -101,7 +101,7 @@ export class ApiKeyGuard implements CanActivate {
     return session;
   }
 
-  private authorize(principal: Principal, targets: [object, object]): boolean {
+  private authorize(principal: Principal, targets: Function[]): boolean {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!roles) {
       throw new DomainError('forbidden', 'This route declares no roles, so no key may call it.');

@@ -16,7 +16,9 @@ describe('coverage map', () => {
       ]),
       words,
     );
-    expect(svg).toMatch(/<path class="map-received" d="M[^"]+" data-country="SO"><title>name-SO: received<\/title>/);
+    expect(svg).toMatch(
+      /<path class="map-received" d="M[^"]+" data-country="SO"><title>name-SO: received<\/title>/,
+    );
     expect(svg).toMatch(/<path class="map-asked" d="M[^"]+" data-country="TD">/);
     expect(svg).toMatch(/<path class="map-none" d="M[^"]+" data-country="FR"><title>name-FR: none/);
     expect(svg).not.toContain('Antarctica');
@@ -39,9 +41,9 @@ describe('turnaround chart', () => {
       ],
       { title: 'T', number: String, hours: 'h' },
     );
-    const widths = [...svg.matchAll(/<rect class="bar-\d" x="180" y="\d+" width="([\d.]+)" height="7"/g)].map(
-      (m) => Number(m[1]),
-    );
+    const widths = [
+      ...svg.matchAll(/<rect class="bar-\d" x="180" y="\d+" width="([\d.]+)" height="7"/g),
+    ].map((m) => Number(m[1]));
     expect(widths).toHaveLength(8);
     expect(Math.max(...widths)).toBe(widths[7]);
     expect(widths[7]).toBe(560);

@@ -9,5 +9,6 @@ import { OrdersService } from './orders.service';
   imports: [DomainEventsModule, RequestsModule],
   controllers: [OrdersController],
   providers: [OrdersRepository, OrdersService],
+  exports: [OrdersService],
 })
 export class OrdersModule {}

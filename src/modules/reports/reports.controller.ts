@@ -1,6 +1,5 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { stringify } from 'csv-stringify/sync';
 import type { FastifyReply } from 'fastify';
 import { DomainError, fieldError } from '../../common/errors/domain-error';
 import { ApiValidationResponses } from '../../common/http/problem.dto';
@@ -14,7 +13,7 @@ import {
   TurnaroundQueryDto,
   TurnaroundReportDto,
 } from './dto/report.dto';
-import { REMAINING_BUCKETS } from './report-vocabulary';
+import { complianceCsv, coverageCsv, csvHeaders, turnaroundCsv } from './report-csv';
 import { ReportsService } from './reports.service';
 
 type Format = 'json' | 'csv';
@@ -54,51 +53,9 @@ function assertRange(q: ReportRangeDto): void {
   }
 }
 
-const TURNAROUND_COLUMNS = [
-  'metric',
-  'groupBy',
-  'key',
-  'label',
-  'count',
-  'meanHours',
-  'p50Hours',
-  'p90Hours',
-  'p95Hours',
-  'maxHours',
-  'withinSlaShare',
-];
-const COMPLIANCE_COLUMNS = [
-  'asOf',
-  'metric',
-  'met',
-  'breached',
-  'withinSlaShare',
-  'running',
-  'atRisk',
-  'breaching',
-  'paused',
-  ...REMAINING_BUCKETS.map((b) => `open_${b.bucket}`),
-];
-const COVERAGE_COLUMNS = [
-  'country',
-  'itemCode',
-  'itemName',
-  'category',
-  'requested',
-  'dispatched',
-  'delivered',
-];
-
-/** CSV with a header line, also when there are no rows. */
-function csv(
-  reply: FastifyReply,
-  name: string,
-  columns: string[],
-  rows: Record<string, unknown>[],
-): string {
-  reply.header('content-type', 'text/csv; charset=utf-8');
-  reply.header('content-disposition', `attachment; filename="${name}.csv"`);
-  return stringify(rows, { header: true, columns, cast: { date: (d) => d.toISOString() } });
+function csv(reply: FastifyReply, name: string, body: string): string {
+  for (const [header, value] of Object.entries(csvHeaders(name))) reply.header(header, value);
+  return body;
 }
 
 @ApiTags('reports')
@@ -126,12 +83,7 @@ export class ReportsController {
     assertRange(q);
     const report = await this.reports.turnaround(q);
     if (format === 'json') return report;
-    return csv(
-      reply,
-      `turnaround-${q.metric}-by-${q.groupBy}`,
-      TURNAROUND_COLUMNS,
-      report.rows.map((r) => ({ metric: report.metric, groupBy: report.groupBy, ...r })),
-    );
+    return csv(reply, `turnaround-${q.metric}-by-${q.groupBy}`, turnaroundCsv(report));
   }
 
   /** Clocks met and breached (started in the range), and those open now by time left. */
@@ -147,16 +99,7 @@ export class ReportsController {
     assertRange(q);
     const report = await this.reports.compliance(q);
     if (format === 'json') return report;
-    return csv(
-      reply,
-      'sla-compliance',
-      COMPLIANCE_COLUMNS,
-      report.metrics.map(({ openByRemaining, ...m }) => ({
-        asOf: report.asOf,
-        ...m,
-        ...Object.fromEntries(openByRemaining.map((b) => [`open_${b.bucket}`, b.count])),
-      })),
-    );
+    return csv(reply, 'sla-compliance', complianceCsv(report));
   }
 
   /**
@@ -176,11 +119,6 @@ export class ReportsController {
     assertRange(q);
     const report = await this.reports.coverage(q);
     if (format === 'json') return report;
-    return csv(
-      reply,
-      'coverage',
-      COVERAGE_COLUMNS,
-      report.items as unknown as Record<string, unknown>[],
-    );
+    return csv(reply, 'coverage', coverageCsv(report));
   }
 }

@@ -8,6 +8,6 @@ import { ReportsService } from './reports.service';
 @Module({
   controllers: [ReportsController],
   providers: [ReportRollupsRepository, ReportRollupsService, ReportsService, ReportsProcessor],
-  exports: [ReportRollupsService],
+  exports: [ReportRollupsService, ReportsService],
 })
 export class ReportsModule {}

@@ -10,6 +10,6 @@ import { RequestsService } from './requests.service';
   imports: [DomainEventsModule, ItemsModule, SlaModule],
   controllers: [RequestsController],
   providers: [RequestsRepository, RequestsService],
-  exports: [RequestsRepository],
+  exports: [RequestsRepository, RequestsService],
 })
 export class RequestsModule {}

@@ -22,5 +22,6 @@ import { ShipmentsService } from './shipments.service';
     EventBatchesService,
     ShipmentEventsProcessor,
   ],
+  exports: [ShipmentsService, ShipmentEventsService],
 })
 export class ShipmentsModule {}

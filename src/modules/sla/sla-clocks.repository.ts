@@ -342,4 +342,31 @@ export class SlaClocksRepository {
       ],
     );
   }
+
+  /**
+   * Running clocks at risk or breaching now, the most urgent (earliest deadline) first, and how
+   * many there are of each (for the console's board).
+   */
+  async inDanger(
+    now: Date,
+    limit: number,
+    carrierId: string | null,
+  ): Promise<{ rows: ClockRow[]; breaching: number; atRisk: number }> {
+    const rows: (ClockRow & { breaching_total: string; at_risk_total: string })[] =
+      await this.dataSource.query(
+        `SELECT c.*,
+                count(*) FILTER (WHERE c.due_at <= $1) OVER () AS breaching_total,
+                count(*) FILTER (WHERE c.due_at > $1) OVER () AS at_risk_total
+           FROM sla_clocks c
+          WHERE c.state = 'running' AND c.warn_at <= $1
+            AND ($2::uuid IS NULL OR c.carrier_id = $2)
+          ORDER BY c.due_at, c.id LIMIT $3`,
+        [now, carrierId, limit],
+      );
+    return {
+      rows,
+      breaching: Number(rows[0]?.breaching_total ?? 0),
+      atRisk: Number(rows[0]?.at_risk_total ?? 0),
+    };
+  }
 }

@@ -439,6 +439,20 @@ export class SlaClocksService {
     );
   }
 
+  /** Clocks at risk or breaching now, most urgent first, with the count of each (the board). */
+  async inDanger(
+    limit: number,
+    by: Principal,
+  ): Promise<{ clocks: ClockResponseDto[]; breaching: number; atRisk: number }> {
+    const now = this.clock.now();
+    const found = await this.clocks.inDanger(now, limit, by.carrierId);
+    return {
+      clocks: found.rows.map((r) => mapClock(r, now)),
+      breaching: found.breaching,
+      atRisk: found.atRisk,
+    };
+  }
+
   /** The clocks of requests or shipments, for their responses. */
   async ofSubjects(subjectIds: string[]): Promise<Map<string, ClockResponseDto[]>> {
     const now = this.clock.now();

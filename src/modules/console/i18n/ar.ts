@@ -122,6 +122,7 @@ export const ar: Record<MessageKey, string> = {
   'shipment.recorded': 'تم تسجيل الحدث: {status}.',
   'shipment.recordedLate': 'تم تسجيل الحدث بوصفه {outcome}: لا يغير الحالة الحالية.',
   'shipment.refused': 'مرفوض: {reason}',
+  'shipment.illegal': 'لا يمكن تسجيل «{next}» الآن: حالة الشحنة «{current}».',
   'shipment.legalMoves': 'من «{status}» يمكن الانتقال إلى: {statuses}.',
   'shipment.noMoves': 'من «{status}» لا توجد حالة تالية ممكنة.',
   'clock.none': 'لا توجد مهلة.',

@@ -121,6 +121,7 @@ export const en = {
   'shipment.recorded': 'Event recorded: {status}.',
   'shipment.recordedLate': 'Event recorded as {outcome}: it does not change the current status.',
   'shipment.refused': 'Refused: {reason}',
+  'shipment.illegal': '{next} cannot be recorded now: the shipment is {current}.',
   'shipment.legalMoves': 'From {status} it can go to: {statuses}.',
   'shipment.noMoves': 'From {status} no further status is possible.',
   'clock.none': 'No clock.',

@@ -18,7 +18,8 @@ export const fr: Record<MessageKey, string> = {
   'signIn.hint': 'Votre clé personnelle, remise par votre administrateur (elle commence par ll_).',
   'signIn.submit': 'Se connecter',
   'signIn.failed': 'Cette clé API est inconnue ou a été révoquée.',
-  'signIn.tooMany': 'Trop de tentatives échouées depuis cette adresse. Attendez une minute et réessayez.',
+  'signIn.tooMany':
+    'Trop de tentatives échouées depuis cette adresse. Attendez une minute et réessayez.',
   'signIn.signedOut': 'Vous êtes déconnecté.',
   'board.title': 'Engagements en danger',
   'board.breaching': 'Dépassements ouverts',
@@ -120,8 +121,11 @@ export const fr: Record<MessageKey, string> = {
   'shipment.notes': 'Notes',
   'shipment.submit': "Enregistrer l'événement",
   'shipment.recorded': 'Événement enregistré : {status}.',
-  'shipment.recordedLate': 'Événement enregistré comme {outcome} : il ne change pas le statut actuel.',
+  'shipment.recordedLate':
+    'Événement enregistré comme {outcome} : il ne change pas le statut actuel.',
   'shipment.refused': 'Refusé : {reason}',
+  'shipment.illegal':
+    '« {next} » ne peut pas être enregistré maintenant : l’expédition est « {current} ».',
   'shipment.legalMoves': 'Depuis « {status} », elle peut passer à : {statuses}.',
   'shipment.noMoves': 'Depuis « {status} », aucun autre statut n’est possible.',
   'clock.none': 'Aucun délai.',

@@ -7,7 +7,11 @@ export const LOCALES = ['en', 'fr', 'ar'] as const;
 export type Locale = (typeof LOCALES)[number];
 /** The language a person chose, remembered for a year (also before they sign in). */
 export const LANG_COOKIE = 'll_lang';
-export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', fr: 'Français', ar: 'العربية' };
+export const LANGUAGE_NAMES: Record<Locale, string> = {
+  en: 'English',
+  fr: 'Français',
+  ar: 'العربية',
+};
 
 const CATALOGUES: Record<Locale, Record<MessageKey, string>> = { en, fr, ar };
 
@@ -101,9 +105,10 @@ export class Translator {
 
   percent(share: number | null | undefined): string {
     if (share === null || share === undefined) return '';
-    return new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 1 }).format(
-      share,
-    );
+    return new Intl.NumberFormat(this.locale, {
+      style: 'percent',
+      maximumFractionDigits: 1,
+    }).format(share);
   }
 
   /** A length of time, to the minute, in at most two units: "3d 4h", "5h 10m", "12m". */
