@@ -124,11 +124,13 @@ describe('the console in a browser', () => {
     const { ctx, page } = await signedIn(t.adminKey);
     await page.getByRole('link', { name: first.reference }).first().waitFor();
     await page.locator('#live-state.on').waitFor();
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
 
     const second = await requestReceived(90, 'TD');
     await page.getByRole('link', { name: second.reference }).first().waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(
+      42,
+    );
     const row = page
       .locator('tr', { has: page.getByRole('link', { name: second.reference }) })
       .first();

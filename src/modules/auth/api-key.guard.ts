@@ -101,7 +101,10 @@ export class ApiKeyGuard implements CanActivate {
     return session;
   }
 
-  private authorize(principal: Principal, targets: Function[]): boolean {
+  private authorize(
+    principal: Principal,
+    targets: ReturnType<ExecutionContext['getHandler']>[],
+  ): boolean {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!roles) {
       throw new DomainError('forbidden', 'This route declares no roles, so no key may call it.');
