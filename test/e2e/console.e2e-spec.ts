@@ -292,7 +292,7 @@ describe('the console in a browser', () => {
         await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
         const violations = await page.evaluate(async () => {
           const result = await (
-            window as unknown as {
+            globalThis as unknown as {
               axe: {
                 run: () => Promise<{
                   violations: { id: string; impact: string; nodes: unknown[] }[];
