@@ -148,6 +148,7 @@ describe('the console in a browser', () => {
       .expect(200);
     expect(alerts.body.data.length).toBeGreaterThan(0);
     const alert = alerts.body.data[0];
+    await page.locator('#live-state.on').waitFor();
     const item = page.locator(`#alert-${alert.id}`);
     await item.getByPlaceholder('Note (optional)').fill('Desk called the ministry');
     await item.getByRole('button', { name: 'Acknowledge' }).click();

@@ -20,8 +20,18 @@
     state.classList.toggle('on', live);
   }
 
+  function typing() {
+    var active = document.activeElement;
+    if (active && board.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return true;
+    return Array.prototype.some.call(board.querySelectorAll('input:not([type=hidden])'), function (i) {
+      return i.value !== '';
+    });
+  }
+
   function refresh() {
     pending = null;
+    // Never wipe what someone is typing (an acknowledgement note): refresh once they are done.
+    if (typing()) { pending = setTimeout(refresh, 2000); return; }
     fetch(board.dataset.refresh, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (response) {
         if (response.redirected || response.status === 401) {
