@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { Client } from 'pg';
 import { Env } from '../../config/env';
 import {
@@ -9,6 +10,8 @@ import {
 } from './alerts.repository';
 
 const POLL_MS = 2_000;
+/** A comment line this often keeps proxies from closing an idle stream. */
+const HEARTBEAT_MS = 15_000;
 const BATCH = 500;
 
 export interface Subscriber {
@@ -69,6 +72,54 @@ export class AlertStream implements OnModuleDestroy {
    * Follows new alerts; with `after` (a reconnecting client's Last-Event-ID) it first replays
    * what came after it. Live alerts arriving meanwhile wait until the replay is sent.
    */
+  /**
+   * Serves a subscription as Server-Sent Events on a raw HTTP response, until the client goes:
+   * `retry` hint, a heartbeat, each alert written by `format` (one SSE message). A database
+   * failure mid-replay ends the stream; the client reconnects and resumes.
+   */
+  async serve(
+    raw: ServerResponse,
+    options: {
+      filter: AlertFilter;
+      after?: StreamPosition;
+      retryMs: number;
+      headers?: Record<string, string>;
+      format: (alert: AlertRow) => string;
+    },
+  ): Promise<void> {
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      ...options.headers,
+    });
+    raw.write(`retry: ${options.retryMs}\n\n`);
+    let closed = false;
+    let unsubscribe: (() => void) | undefined;
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    raw.on('close', () => {
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe?.();
+    });
+    try {
+      unsubscribe = await this.subscribe(
+        {
+          filter: options.filter,
+          send: (alert) => {
+            if (!closed) raw.write(options.format(alert));
+          },
+          close: () => raw.end(),
+        },
+        options.after,
+      );
+      if (closed) unsubscribe();
+    } catch {
+      raw.end();
+    }
+  }
+
   async subscribe(subscriber: Subscriber, after?: StreamPosition): Promise<() => void> {
     this.starting ??= this.start().catch((error: Error) => {
       this.starting = undefined;

@@ -17,8 +17,6 @@ import {
   mapAlert,
 } from './dto/alert.dto';
 
-const HEARTBEAT_MS = 15_000;
-
 @ApiTags('alerts')
 @Controller('alerts')
 @ApiValidationResponses()
@@ -57,43 +55,14 @@ export class AlertsController {
       throw fieldError('Last-Event-ID', 'must be the id of an event this stream sent');
     }
     reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(reply.request.id),
+    await this.stream.serve(reply.raw, {
+      filter: scopeToCarrier(filter, by),
+      after,
+      retryMs: 5000,
+      headers: { 'x-request-id': String(reply.request.id) },
+      format: (alert) =>
+        `id: ${streamId(alert)}\nevent: alert\ndata: ${JSON.stringify(mapAlert(alert))}\n\n`,
     });
-    raw.write('retry: 5000\n\n');
-    let closed = false;
-    let unsubscribe: (() => void) | undefined;
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    raw.on('close', () => {
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe?.();
-    });
-    try {
-      unsubscribe = await this.stream.subscribe(
-        {
-          filter: scopeToCarrier(filter, by),
-          send: (alert) => {
-            if (!closed) {
-              raw.write(
-                `id: ${streamId(alert)}\nevent: alert\ndata: ${JSON.stringify(mapAlert(alert))}\n\n`,
-              );
-            }
-          },
-          close: () => raw.end(),
-        },
-        after,
-      );
-      if (closed) unsubscribe();
-    } catch {
-      // The database failed us mid-replay: end the stream; the client reconnects and resumes.
-      raw.end();
-    }
   }
 
   @Get(':id')

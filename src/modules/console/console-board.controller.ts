@@ -14,7 +14,6 @@ import { type ConsoleRequest, ConsoleView } from './console-view';
 
 const EVERYONE = ['coordinator', 'operator', 'viewer', 'carrier'] as const;
 const BOARD_ROWS = 100;
-const HEARTBEAT_MS = 15_000;
 
 export class AcknowledgeFormDto {
   @IsString()
@@ -70,34 +69,11 @@ export class ConsoleBoardController {
   @Roles(...EVERYONE)
   async events(@CurrentPrincipal() by: Principal, @Res() reply: FastifyReply): Promise<void> {
     reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
+    await this.stream.serve(reply.raw, {
+      filter: scopeToCarrier({}, by),
+      retryMs: 3000,
+      format: (alert) => `event: change\ndata: ${alert.id}\n\n`,
     });
-    raw.write('retry: 3000\n\n');
-    let closed = false;
-    let unsubscribe: (() => void) | undefined;
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    raw.on('close', () => {
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe?.();
-    });
-    try {
-      unsubscribe = await this.stream.subscribe({
-        filter: scopeToCarrier({}, by),
-        send: (alert) => {
-          if (!closed) raw.write(`event: change\ndata: ${alert.id}\n\n`);
-        },
-        close: () => raw.end(),
-      });
-      if (closed) unsubscribe();
-    } catch {
-      raw.end();
-    }
   }
 
   @Post('alerts/:id/acknowledge')

@@ -12,7 +12,6 @@ import { REPORT_METRICS, TURNAROUND_GROUP_BYS } from '../reports/report-vocabula
 import { ReportsService } from '../reports/reports.service';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { type ConsoleRequest, ConsoleView } from './console-view';
-import { translator, pickLocale, LANG_COOKIE } from './i18n/i18n';
 import { turnaroundChartSvg } from './turnaround-chart';
 import { type Coverage, worldMapSvg } from './world-map';
 
@@ -50,7 +49,7 @@ export class ConsoleReportsController {
       this.reports.compliance(range),
       this.reports.coverage(range),
     ]);
-    const tr = translator(pickLocale(req.cookies?.[LANG_COOKIE], req.headers['accept-language']));
+    const tr = this.view.translator(req);
     const label = (key: string | null, fallback: string) =>
       query.groupBy === 'country' && key ? tr.country(key) : tr.label(key) || fallback;
     const rows = turnaround.rows.map((r) => ({ ...r, label: label(r.key, r.label) }));

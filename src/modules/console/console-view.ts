@@ -5,7 +5,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../auth/api-key-format';
 import type { ConsoleSession } from '../auth/console-sessions.service';
 import type { Principal } from '../auth/principal';
-import { LANG_COOKIE, LANGUAGE_NAMES, LOCALES, pickLocale, translator } from './i18n/i18n';
+import {
+  LANG_COOKIE,
+  LANGUAGE_NAMES,
+  LOCALES,
+  pickLocale,
+  type Translator,
+  translator,
+} from './i18n/i18n';
 
 export type ConsoleRequest = FastifyRequest & {
   consoleSession?: ConsoleSession;
@@ -29,6 +36,11 @@ export function may(principal: Principal | undefined, action: keyof typeof CAN):
 /** Renders a console page in the reader's language, with what every page needs. */
 @Injectable()
 export class ConsoleView {
+  /** The reader's language: their choice, else their browser's. */
+  translator(req: ConsoleRequest): Translator {
+    return translator(pickLocale(req.cookies?.[LANG_COOKIE], req.headers['accept-language']));
+  }
+
   page(
     req: ConsoleRequest,
     reply: FastifyReply,
@@ -36,8 +48,7 @@ export class ConsoleView {
     data: Record<string, unknown> = {},
     status = 200,
   ): FastifyReply {
-    const locale = pickLocale(req.cookies?.[LANG_COOKIE], req.headers['accept-language']);
-    const tr = translator(locale);
+    const tr = this.translator(req);
     const principal = req.principal;
     return reply
       .code(status)
