@@ -42,6 +42,8 @@
       })
       .then(function (html) {
         if (html === null || html === undefined) return;
+        // Someone started typing while the board was on its way: keep their words, try later.
+        if (typing()) { schedule(); return; }
         var focused = document.activeElement && document.activeElement.id;
         board.innerHTML = html;
         if (focused) { var again = document.getElementById(focused); if (again) again.focus(); }
