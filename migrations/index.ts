@@ -5,6 +5,7 @@ import { CreateSlaAlertsWebhooks1764201600000 } from './1764201600000-CreateSlaA
 import { CreateReportRollups1764288000000 } from './1764288000000-CreateReportRollups';
 import { AddChangeFeedAndFactLock1764374400000 } from './1764374400000-AddChangeFeedAndFactLock';
 import { CreateConsoleSessions1764460800000 } from './1764460800000-CreateConsoleSessions';
+import { AddAlertReference1764547200000 } from './1764547200000-AddAlertReference';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CreateReportRollups1764288000000,
   AddChangeFeedAndFactLock1764374400000,
   CreateConsoleSessions1764460800000,
+  AddAlertReference1764547200000,
 ];

@@ -12,6 +12,7 @@ import { LifelineValidationPipe } from './common/http/validation.pipe';
 import { MetricsService } from './modules/metrics/metrics.service';
 import openApiMetadata from './metadata';
 import { setupConsole } from './modules/console/console-setup';
+import fastifyCompress from '@fastify/compress';
 
 export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -44,6 +45,9 @@ export async function createApp(
   app.setGlobalPrefix(API_PREFIX, {
     exclude: ['health/live', 'health/ready', 'metrics', 'console', 'console/{*path}'],
   });
+  // Field links are slow: pages, assets and large JSON go out compressed to clients that ask.
+  // Server-sent event streams are never compressed (the plugin skips text/event-stream).
+  await app.register(fastifyCompress as never, { encodings: ['br', 'gzip'], threshold: 1024 });
   await setupConsole(app);
   app.useGlobalPipes(new LifelineValidationPipe());
 

@@ -268,6 +268,32 @@ describe('the console in a browser', () => {
     await ctx.close();
   });
 
+  it('loads the board, cold, in under 300 KB compressed', async () => {
+    await requestReceived(90);
+    const signed = await signedIn(t.adminKey);
+    // Only the session cookie comes along: the browser's cache is empty.
+    const ctx = await browser.newContext({ storageState: await signed.ctx.storageState() });
+    await signed.ctx.close();
+    const page = await ctx.newPage();
+    const loads: Promise<number>[] = [];
+    page.on('response', (res) => {
+      if ((res.headers()['content-type'] ?? '').startsWith('text/event-stream')) return;
+      loads.push(
+        res
+          .request()
+          .sizes()
+          .then((s) => s.responseBodySize + s.responseHeadersSize),
+      );
+    });
+    await page.goto(`${base}/console`, { waitUntil: 'load' });
+    await page.getByText('REQ-', { exact: false }).first().waitFor();
+    const bytes = (await Promise.all(loads)).reduce((a, b) => a + b, 0);
+    process.stdout.write(`board first load: ${loads.length} responses, ${bytes} bytes\n`);
+    expect(loads.length).toBeGreaterThanOrEqual(3); // the page, its style and its script
+    expect(bytes).toBeLessThan(300 * 1024);
+    await ctx.close();
+  });
+
   it('loads nothing from outside Lifeline and passes axe on every page, in English and Arabic', async () => {
     const { shipment, request } = await plannedShipment();
     for (const lang of ['en', 'ar']) {

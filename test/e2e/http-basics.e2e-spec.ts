@@ -1,3 +1,4 @@
+import { brotliDecompressSync } from 'node:zlib';
 import { bearer, bootApp, type TestApp } from '../helpers/app';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -37,6 +38,26 @@ describe('HTTP basics', () => {
       .send({ name: '', role: 'pilot' });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['name', 'role']);
+  });
+
+  it('compresses a large answer for a client that accepts brotli, and a small one not at all', async () => {
+    const fastify = t.app.getHttpAdapter().getInstance();
+    const asset = (encoding: string) =>
+      fastify.inject({
+        url: '/console/assets/console.css',
+        headers: { 'accept-encoding': encoding },
+      });
+    const big = await asset('br, gzip');
+    expect(big.statusCode).toBe(200);
+    expect(big.headers['content-encoding']).toBe('br');
+    const css = brotliDecompressSync(big.rawPayload).toString('utf8');
+    expect(css).toContain('.chart');
+    expect(big.rawPayload.length).toBeLessThan(css.length / 2);
+    const plain = await asset('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.payload).toBe(css);
+    const small = await t.http.get('/health/live').set('accept-encoding', 'br, gzip');
+    expect(small.headers['content-encoding']).toBeUndefined();
   });
 
   it('answers 413 problem+json to a body over 1 MiB', async () => {

@@ -5,6 +5,8 @@ export interface NewAlert {
   kind: AlertKind;
   dedupeKey: string;
   severity: AlertSeverity;
+  /** The request's or shipment's reference. */
+  reference: string;
   title: string;
   details: Record<string, unknown>;
   clockId?: string | null;
@@ -55,7 +57,12 @@ export interface ShipmentFacts {
 }
 
 function about(shipment: ShipmentFacts) {
-  return { shipmentId: shipment.id, country: shipment.country, carrierId: shipment.carrierId };
+  return {
+    reference: shipment.reference,
+    shipmentId: shipment.id,
+    country: shipment.country,
+    carrierId: shipment.carrierId,
+  };
 }
 
 /**

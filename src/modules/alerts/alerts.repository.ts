@@ -22,6 +22,8 @@ export interface AlertRow {
   dedupe_key: string;
   state: AlertState;
   severity: AlertSeverity;
+  /** The request's or shipment's reference. */
+  reference: string;
   title: string;
   details: Record<string, unknown>;
   clock_id: string | null;
@@ -90,12 +92,12 @@ export class AlertsRepository {
   insert(manager: EntityManager, alerts: NewAlert[]): Promise<AlertRow[]> {
     if (alerts.length === 0) return Promise.resolve([]);
     return manager.query(
-      `INSERT INTO alerts (kind, dedupe_key, severity, title, details, clock_id, request_id,
-                           shipment_id, event_id, country, carrier_id, cause_at)
-       SELECT kind, dedupe_key, severity, title, details, clock_id, request_id, shipment_id,
-              event_id, country, carrier_id, cause_at
+      `INSERT INTO alerts (kind, dedupe_key, severity, reference, title, details, clock_id,
+                           request_id, shipment_id, event_id, country, carrier_id, cause_at)
+       SELECT kind, dedupe_key, severity, reference, title, details, clock_id, request_id,
+              shipment_id, event_id, country, carrier_id, cause_at
          FROM jsonb_to_recordset($1::jsonb) AS x(kind text, dedupe_key text, severity text,
-              title text, details jsonb, clock_id uuid, request_id uuid, shipment_id uuid,
+              reference text, title text, details jsonb, clock_id uuid, request_id uuid, shipment_id uuid,
               event_id uuid, country char(2), carrier_id uuid, cause_at timestamptz)
        ORDER BY cause_at
        ON CONFLICT (dedupe_key) DO NOTHING
@@ -106,6 +108,7 @@ export class AlertsRepository {
             kind: a.kind,
             dedupe_key: a.dedupeKey,
             severity: a.severity,
+            reference: a.reference,
             title: a.title,
             details: a.details,
             clock_id: a.clockId ?? null,

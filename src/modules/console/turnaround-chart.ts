@@ -13,8 +13,8 @@ const SERIES_NAMES = ['p50', 'p90', 'p95', 'max'];
 
 const LABEL_WIDTH = 180;
 const BAR_AREA = 560;
-const BAR = 7;
-const GAP = 2;
+const BAR = 10;
+const GAP = 3;
 const GROUP_GAP = 14;
 
 /**
@@ -48,7 +48,7 @@ export function turnaroundChartSvg(
       const y = top + i * (BAR + GAP);
       parts.push(
         `<rect class="bar-${i}" x="${LABEL_WIDTH}" y="${y}" width="${w.toFixed(1)}" height="${BAR}"><title>${escapeXml(`${row.label} ${SERIES_NAMES[i]}: ${words.number(value)} ${words.hours}`)}</title></rect>` +
-          `<text class="bar-value" x="${(LABEL_WIDTH + w + 4).toFixed(1)}" y="${y + BAR}">${words.number(value)}</text>`,
+          `<text class="bar-value" x="${(LABEL_WIDTH + w + 4).toFixed(1)}" y="${y + BAR - 1}">${words.number(value)}</text>`,
       );
     });
   });

@@ -490,6 +490,7 @@ function slaAlert(row: ClockRow, kind: SlaAlertKind): NewAlert {
     // One per clock, kind and run (a clock that starts again is a new run).
     dedupeKey: `${kind}:${row.id}:${row.started_at.getTime()}`,
     severity: kind === 'sla_breach' ? 'critical' : 'warning',
+    reference: row.subject_reference,
     title:
       kind === 'sla_breach'
         ? `${row.subject_reference} missed its ${hours(times.targetMs)} ${what} target`

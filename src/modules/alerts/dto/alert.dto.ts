@@ -56,6 +56,8 @@ export class AlertResponseDto {
   state!: AlertState;
   @ApiProperty({ enum: ALERT_SEVERITIES })
   severity!: AlertSeverity;
+  /** The reference of the request or shipment it is about. */
+  reference!: string;
   title!: string;
   /** Kind-specific facts: the deadline and target of an SLA alert, a reading, a reason. */
   details!: Record<string, unknown>;
@@ -89,6 +91,7 @@ export function mapAlert(row: AlertRow): AlertResponseDto {
     kind: row.kind,
     state: row.state,
     severity: row.severity,
+    reference: row.reference,
     title: row.title,
     details: row.details,
     clockId: row.clock_id,

@@ -32,6 +32,41 @@ describe('console languages', () => {
     expect(translator('en').duration(30)).toBe('0m');
   });
 
+  it('says an alert in the chosen language from its kind and facts, keeping free text as sent', () => {
+    const breach = {
+      kind: 'sla_breach' as const,
+      reference: 'REQ-2020-000123',
+      title: 'REQ-2020-000123 missed its 96 h request to dispatch target',
+      details: { metric: 'request_to_dispatch', targetSeconds: 96 * 3600 },
+    };
+    expect(translator('en').alertText(breach)).toBe(
+      'REQ-2020-000123 missed its 4d request to dispatch target'.replace(
+        'request to dispatch',
+        translator('en').label('request_to_dispatch'),
+      ),
+    );
+    expect(translator('fr').alertText(breach)).toContain('a manqué son objectif');
+    expect(translator('ar').alertText(breach)).toContain('REQ-2020-000123');
+    const exception = {
+      kind: 'shipment_exception' as const,
+      reference: 'SHP-000311',
+      title: 'SHP-000311 exception: customs hold at Mogadishu',
+      details: { status: 'exception', exceptionReason: 'customs hold', location: 'Mogadishu' },
+    };
+    expect(translator('fr').alertText(exception)).toBe(
+      `SHP-000311 : ${translator('fr').label('exception')} (customs hold) à Mogadishu`,
+    );
+    const cold = {
+      kind: 'temperature_excursion' as const,
+      reference: 'SHP-000002',
+      title: '',
+      details: { temperatureC: 11.5, allowedMinC: 2, allowedMaxC: 8, location: null },
+    };
+    expect(translator('en').alertText(cold)).toBe(
+      'SHP-000002: cold chain at 11.5°C (allowed 2°C to 8°C)',
+    );
+  });
+
   it('writes Arabic right to left and the others left to right', () => {
     expect(translator('ar').dir).toBe('rtl');
     expect(translator('fr').dir).toBe('ltr');

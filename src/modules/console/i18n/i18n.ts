@@ -1,3 +1,4 @@
+import type { AlertKind } from '../../../common/vocabulary/alert-vocabulary';
 import { ar } from './ar';
 import { en, type MessageKey } from './en';
 import { fr } from './fr';
@@ -32,6 +33,14 @@ export function pickLocale(cookie: string | undefined, acceptLanguage: string | 
     .filter((x) => x.q > 0)
     .sort((a, b) => b.q - a.q);
   return ranked.map((x) => x.lang).find(isLocale) ?? 'en';
+}
+
+/** What the console needs of an alert to say it in words. */
+export interface AlertWords {
+  kind: AlertKind;
+  reference: string;
+  title: string;
+  details: Record<string, unknown>;
 }
 
 /** Words, dates, numbers, durations and country names in one language. */
@@ -127,6 +136,69 @@ export class Translator {
   remaining(seconds: number): string {
     const d = this.duration(seconds);
     return seconds >= 0 ? this.t('time.left', { d }) : this.t('time.overdue', { d });
+  }
+
+  /**
+   * An alert in a sentence of this language, from its kind and facts (the stored title is
+   * English). Free text a carrier sent (a reason, a place) is kept as they wrote it.
+   */
+  alertText(alert: AlertWords): string {
+    const d = alert.details;
+    const str = (key: string) => (typeof d[key] === 'string' ? (d[key] as string) : '');
+    const num = (key: string) => (typeof d[key] === 'number' ? (d[key] as number) : 0);
+    const ref = alert.reference;
+    const at = str('location') ? ` ${this.t('alertText.at', { place: str('location') })}` : '';
+    const celsius = (v: number) =>
+      new Intl.NumberFormat(this.locale, { style: 'unit', unit: 'celsius' }).format(v);
+    switch (alert.kind) {
+      case 'sla_breach':
+      case 'sla_warning':
+        return this.t(`alertText.${alert.kind}`, {
+          ref,
+          metric: this.label(str('metric')),
+          target: this.duration(num('targetSeconds')),
+          due: this.dateTime(str('dueAt') || null),
+        });
+      case 'shipment_exception': {
+        const gap = d.discrepancy as { damaged?: number; missing?: number } | undefined;
+        if (gap) {
+          return this.t('alertText.discrepancy', {
+            ref,
+            damaged: this.number(gap.damaged ?? 0),
+            missing: this.number(gap.missing ?? 0),
+          });
+        }
+        const reason = str('exceptionReason') ? ` (${str('exceptionReason')})` : '';
+        return (
+          this.t('alertText.shipment_exception', { ref, status: this.label(str('status')) }) +
+          reason +
+          at
+        );
+      }
+      case 'temperature_excursion':
+        return (
+          this.t('alertText.temperature_excursion', {
+            ref,
+            t: celsius(num('temperatureC')),
+            min: celsius(num('allowedMinC')),
+            max: celsius(num('allowedMaxC')),
+          }) + at
+        );
+      case 'tracking_stale':
+        return this.t('alertText.tracking_stale', {
+          ref,
+          status: this.label(str('status')),
+          d: this.duration(num('staleAfterSeconds')),
+        });
+      case 'eta_overdue':
+        return this.t('alertText.eta_overdue', {
+          ref,
+          status: this.label(str('status')),
+          at: this.dateTime(str('estimatedArrivalAt') || null),
+        });
+      default:
+        return alert.title;
+    }
   }
 
   /** A list in words: "a, b and c". */
