@@ -6,6 +6,8 @@ import { CreateReportRollups1764288000000 } from './1764288000000-CreateReportRo
 import { AddChangeFeedAndFactLock1764374400000 } from './1764374400000-AddChangeFeedAndFactLock';
 import { CreateConsoleSessions1764460800000 } from './1764460800000-CreateConsoleSessions';
 import { AddAlertReference1764547200000 } from './1764547200000-AddAlertReference';
+import { AddLifecycleWebhooks1764633600000 } from './1764633600000-AddLifecycleWebhooks';
+import { CreateNotifications1764720000000 } from './1764720000000-CreateNotifications';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   AddChangeFeedAndFactLock1764374400000,
   CreateConsoleSessions1764460800000,
   AddAlertReference1764547200000,
+  AddLifecycleWebhooks1764633600000,
+  CreateNotifications1764720000000,
 ];

@@ -26,6 +26,8 @@ import { ShipmentsModule } from './modules/shipments/shipments.module';
 import { AlertsModule } from './modules/alerts/alerts.module';
 import { SlaModule } from './modules/sla/sla.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { LifecycleWebhooksModule } from './modules/lifecycle-webhooks/lifecycle-webhooks.module';
+import { NotificationsModule } from './modules/notifications/notifications.module';
 import { ReportsModule } from './modules/reports/reports.module';
 import { ConsoleModule } from './modules/console/console.module';
 
@@ -100,6 +102,8 @@ export class AppModule {
         SlaModule,
         AlertsModule,
         WebhooksModule,
+        LifecycleWebhooksModule,
+        NotificationsModule,
         ReportsModule,
         ConsoleModule,
       ],

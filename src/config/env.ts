@@ -152,6 +152,46 @@ export class Env {
     },
   })
   CLOCK_RATE = 1;
+
+  /**
+   * Where email goes out: `smtp://[user:password@]host:port` (`smtps://` for TLS from the
+   * start). Unset: notification rules may be written, but no email is sent.
+   */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The From of every email, e.g. `Lifeline <lifeline@example.org>`. */
+  @IsString()
+  @Matches(/^[^\r\n]{3,320}$/, { message: 'must be an address, optionally with a name' })
+  MAIL_FROM = 'Lifeline <lifeline@localhost>';
+
+  /** The address people open Lifeline at, for links in emails. Default: http://localhost:PORT. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  PUBLIC_URL?: string;
+
+  /** Multiplies every email retry delay (tests run hours of retries in moments with 0.001). */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  @Max(100)
+  MAIL_RETRY_SCALE = 1;
+
+  /**
+   * How long a worker holds a message it is sending; a message whose worker died is sent
+   * again (the same Message-ID) after this. SMTP timeouts are kept well inside it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(3)
+  @Max(3600)
+  MAIL_LEASE_SECONDS = 90;
+}
+
+/** The address of Lifeline's pages, for links in messages. */
+export function publicUrl(env: Env): string {
+  return (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
 }
 
 export class EnvValidationError extends Error {
@@ -173,7 +213,9 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     throw new EnvValidationError(
       errors.map((e) => {
         const value =
-          e.property === 'ADMIN_API_KEY' ? '(hidden)' : JSON.stringify(present[e.property]);
+          e.property === 'ADMIN_API_KEY' || e.property === 'SMTP_URL'
+            ? '(hidden)'
+            : JSON.stringify(present[e.property]);
         return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
       }),
     );

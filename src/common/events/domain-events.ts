@@ -1,6 +1,7 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
+import type { AlertRow } from '../../modules/alerts/alerts.repository';
 
 /**
  * What happens in the domain, announced by the module that owns the change, inside its
@@ -14,6 +15,21 @@ export interface DomainEventMap {
   'shipments.changed': ShipmentsChanged;
   /** Requests (locked) changed what their clocks and roll-ups depend on. */
   'requests.changed': RequestsChanged;
+  /** Coordinators approved requests (received -> approved); their roll-up is done. */
+  'requests.approved': RequestsMoved;
+  /** Requests (locked) became delivered: every line's goods arrived. */
+  'requests.fulfilled': RequestsMoved;
+  /** Alerts were stored (each once per cause): people and systems are told. */
+  'alerts.raised': AlertsMoved;
+  /** An operator acknowledged open alerts: whoever would be escalated to need not be. */
+  'alerts.acknowledged': AlertsMoved;
+  /** Alerts' causes ended (the clock stopped, the shipment moved on, the fact was voided). */
+  'alerts.resolved': AlertsMoved;
+}
+
+export interface AlertsMoved {
+  manager: EntityManager;
+  alerts: AlertRow[];
 }
 
 export type DomainEventName = keyof DomainEventMap;
@@ -50,6 +66,8 @@ export interface ShipmentChange {
 /** A fact stored in this change. */
 export interface RecordedFact {
   id: string;
+  /** Orders facts of one shipment as they were recorded (and, when applied, applied). */
+  sequence: number;
   shipment: ShipmentRef;
   status: string;
   outcome: string;
@@ -73,11 +91,16 @@ export interface ShipmentsChanged {
   /** Facts stored by this change. */
   facts: RecordedFact[];
   /** Proofs of delivery recorded with a `delivered` fact, by that fact's id. */
-  proofs: { factId: string; lines: ProofLine[] }[];
+  proofs: { factId: string; receivedBy: string | null; lines: ProofLine[] }[];
   /** Facts voided by this change. */
   voidedFactIds: string[];
   /** Derived state is to be recomputed whatever moved (a voided fact, a backfill). */
   recomputed: boolean;
+}
+
+export interface RequestsMoved {
+  manager: EntityManager;
+  requestIds: string[];
 }
 
 export interface RequestsChanged {

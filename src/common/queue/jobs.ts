@@ -10,6 +10,7 @@ export const QUEUE_NAMES = [
   'sla',
   'webhooks',
   'reports',
+  'notifications',
 ] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
@@ -36,6 +37,10 @@ export interface JobPayloads {
   'resume-webhook-deliveries': { overdueSeconds: number };
   /** Turns the requests and shipments changed since the last run into report facts and cells. */
   'refresh-report-rollups': Record<string, never>;
+  /** Sends the email messages due now (queued with each, and every 15 s for any lost job). */
+  'send-notifications': Record<string, never>;
+  /** Decides the daily digests whose time has come (once per rule and day). */
+  'queue-digests': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -52,6 +57,8 @@ export const JOB_QUEUE = {
   'deliver-webhooks': 'webhooks',
   'resume-webhook-deliveries': 'webhooks',
   'refresh-report-rollups': 'reports',
+  'send-notifications': 'notifications',
+  'queue-digests': 'notifications',
 } as const satisfies Record<JobName, QueueName>;
 
 /** Jobs each worker runs at once, per queue: webhook deliveries wait on other people's servers. */
@@ -63,6 +70,8 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
   webhooks: 8,
   // One refresh at a time does all the work (a lock in PostgreSQL makes others no-ops anyway).
   reports: 1,
+  // Each job sends up to 50 messages over a pool of SMTP connections.
+  notifications: 4,
 };
 
 /** A job as the outbox stores it and as enqueue() takes it. */
@@ -108,6 +117,16 @@ export const JOB_SCHEDULES: { id: string; everyMs: number; item: JobItem }[] = [
     id: 'resume-webhook-deliveries-every-minute',
     everyMs: 60 * 1000,
     item: { name: 'resume-webhook-deliveries', data: { overdueSeconds: 60 } },
+  },
+  {
+    id: 'sweep-notifications',
+    everyMs: 15 * 1000,
+    item: { name: 'send-notifications', data: {} },
+  },
+  {
+    id: 'queue-digests',
+    everyMs: 30 * 1000,
+    item: { name: 'queue-digests', data: {} },
   },
   {
     id: 'refresh-report-rollups',

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DomainEventsModule } from '../../common/events/domain-events';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AlertStream } from './alert-stream.service';
 import { AlertsController } from './alerts.controller';
@@ -6,7 +7,7 @@ import { AlertsRepository } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 
 @Module({
-  imports: [WebhooksModule],
+  imports: [DomainEventsModule, WebhooksModule],
   controllers: [AlertsController],
   providers: [AlertsRepository, AlertsService, AlertStream],
   exports: [AlertsService, AlertStream],

@@ -163,13 +163,14 @@ export class AlertsRepository {
 
   /** Acknowledges an open alert; an acknowledged or resolved one is returned unchanged. */
   async acknowledge(
+    manager: EntityManager,
     id: string,
     by: string,
     note: string | null,
     at: Date,
   ): Promise<AlertRow | undefined> {
     const rows = await returning<AlertRow>(
-      this.dataSource,
+      manager,
       `UPDATE alerts SET state = CASE WHEN state = 'open' THEN 'acknowledged' ELSE state END,
               acknowledged_at = $2, acknowledged_by = $3, acknowledgement_note = $4
         WHERE id = $1 AND acknowledged_at IS NULL RETURNING *`,

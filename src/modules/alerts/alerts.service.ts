@@ -3,7 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { decodeCursor, toPage, type Page } from '../../common/http/pagination';
-import { OnDomainEvent, type ShipmentsChanged } from '../../common/events/domain-events';
+import {
+  DomainEvents,
+  OnDomainEvent,
+  type ShipmentsChanged,
+} from '../../common/events/domain-events';
 import { Env } from '../../config/env';
 import { type Principal, scopeToCarrier } from '../auth/principal';
 import { WebhooksService } from '../webhooks/webhooks.service';
@@ -29,6 +33,7 @@ export class AlertsService {
   constructor(
     private readonly alerts: AlertsRepository,
     private readonly webhooks: WebhooksService,
+    private readonly events: DomainEvents,
     private readonly clock: Clock,
     private readonly env: Env,
   ) {}
@@ -36,6 +41,7 @@ export class AlertsService {
   async raise(manager: EntityManager, alerts: NewAlert[]): Promise<AlertRow[]> {
     const raised = await this.alerts.insert(manager, alerts);
     if (raised.length === 0) return raised;
+    await this.events.emit('alerts.raised', { manager, alerts: raised });
     await this.webhooks.publish(
       manager,
       raised.map((row) => ({
@@ -115,6 +121,8 @@ export class AlertsService {
   }
 
   private async resolved(manager: EntityManager, rows: AlertRow[]): Promise<AlertRow[]> {
+    if (rows.length === 0) return rows;
+    await this.events.emit('alerts.resolved', { manager, alerts: rows });
     await this.webhooks.publish(
       manager,
       rows.map((row) => ({
@@ -184,10 +192,18 @@ export class AlertsService {
   /** Records who acknowledged an alert and when; acknowledging again changes nothing. */
   async acknowledge(id: string, by: Principal, note?: string): Promise<AlertRow> {
     await this.get(id, by);
-    return (
-      (await this.alerts.acknowledge(id, by.keyId, note ?? null, this.clock.now())) ??
-      (await this.get(id, by))
-    );
+    const acknowledged = await this.alerts.transaction(async (manager) => {
+      const row = await this.alerts.acknowledge(
+        manager,
+        id,
+        by.keyId,
+        note ?? null,
+        this.clock.now(),
+      );
+      if (row) await this.events.emit('alerts.acknowledged', { manager, alerts: [row] });
+      return row;
+    });
+    return acknowledged ?? (await this.get(id, by));
   }
 }
 

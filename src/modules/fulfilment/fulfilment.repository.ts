@@ -28,6 +28,12 @@ export interface RequestDispatch {
   recomputeDispatch: boolean;
 }
 
+/** What a refresh of statuses changed that others follow. */
+export interface StatusRefresh {
+  /** Requests that became delivered (every line's goods arrived). */
+  fulfilled: string[];
+}
+
 /** The first dispatch of a request's goods (r is the request), from its live shipments. */
 const EARLIEST_DISPATCH_SQL = `(
   SELECT min(sh.dispatched_at) FROM orders o JOIN order_lines ol ON ol.order_id = o.id
@@ -78,7 +84,7 @@ export class FulfilmentRepository {
     manager: EntityManager,
     deltas: LineDelta[],
     requests: RequestDispatch[],
-  ): Promise<void> {
+  ): Promise<StatusRefresh> {
     const moving = deltas.filter((d) => d.shipped !== 0 || d.dispatched !== 0 || d.delivered !== 0);
     let orderIds: string[] = [];
     if (moving.length > 0) {
@@ -105,22 +111,22 @@ export class FulfilmentRepository {
       );
       orderIds = orders.map((o) => o.order_id);
     }
-    await this.refreshStatuses(manager, orderIds, requests);
+    return this.refreshStatuses(manager, orderIds, requests);
   }
 
   /**
    * Order statuses from their lines, and request statuses from theirs, in one statement (it
    * reads the lines as the statements before left them). A request's first dispatch moves
    * earlier as goods leave, and is searched again only when a dispatch is withdrawn (a voided
-   * event).
+   * event). Says which requests became delivered.
    */
   private async refreshStatuses(
     manager: EntityManager,
     orderIds: string[],
     requests: RequestDispatch[],
-  ): Promise<void> {
-    if (orderIds.length === 0 && requests.length === 0) return;
-    await manager.query(
+  ): Promise<StatusRefresh> {
+    if (orderIds.length === 0 && requests.length === 0) return { fulfilled: [] };
+    const [row]: { fulfilled: string[] }[] = await manager.query(
       `WITH orders_done AS (
          UPDATE orders o SET status = s.status, version = o.version + 1,
                 updated_at = date_trunc('milliseconds', now())
@@ -140,7 +146,7 @@ export class FulfilmentRepository {
                 delivered_at = s.delivered_at, version = r.version + 1,
                 updated_at = date_trunc('milliseconds', now())
            FROM (
-             SELECT r.id, x.status,
+             SELECT r.id, x.status, r.status AS was,
                     CASE WHEN q.recompute THEN ${EARLIEST_DISPATCH_SQL} ELSE least(r.first_dispatch_at, q.earliest) END AS first_dispatch_at,
                     CASE WHEN x.status <> 'delivered' THEN NULL
                          WHEN r.delivered_at IS NOT NULL AND r.status = 'delivered' THEN r.delivered_at
@@ -156,8 +162,9 @@ export class FulfilmentRepository {
                    FROM request_lines rl WHERE rl.request_id = r.id) x ON true) s
           WHERE r.id = s.id
             AND (r.status, r.first_dispatch_at, r.delivered_at) IS DISTINCT FROM (s.status, s.first_dispatch_at, s.delivered_at)
-         RETURNING r.id)
-       SELECT (SELECT count(*) FROM orders_done) AS orders, (SELECT count(*) FROM requests_done) AS requests`,
+         RETURNING r.id, s.was, r.status)
+       SELECT (SELECT count(*) FROM orders_done) AS orders,
+              ARRAY(SELECT id FROM requests_done WHERE status = 'delivered' AND was <> 'delivered' ORDER BY id) AS fulfilled`,
       [
         orderIds,
         requests.map((r) => r.requestId),
@@ -165,11 +172,12 @@ export class FulfilmentRepository {
         requests.map((r) => r.recomputeDispatch),
       ],
     );
+    return { fulfilled: row.fulfilled };
   }
 
   /** Recomputes everything derived for these requests from their orders and shipments. */
-  async rollup(manager: EntityManager, requestIds: string[]): Promise<void> {
-    if (requestIds.length === 0) return;
+  async rollup(manager: EntityManager, requestIds: string[]): Promise<StatusRefresh> {
+    if (requestIds.length === 0) return { fulfilled: [] };
     const ids = [...new Set(requestIds)];
     // Order lines: what shipments carry (shipped), what left (dispatched), what arrived (delivered).
     await manager.query(
@@ -207,7 +215,7 @@ export class FulfilmentRepository {
       `SELECT id FROM orders WHERE request_id = ANY($1::uuid[])`,
       [ids],
     );
-    await this.refreshStatuses(
+    return this.refreshStatuses(
       manager,
       orders.map((o) => o.id),
       ids.map((requestId) => ({ requestId, earliestDispatch: null, recomputeDispatch: true })),

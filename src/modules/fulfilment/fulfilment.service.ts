@@ -26,7 +26,8 @@ export function contribution(state: ShipmentState, quantity: number, arrived: nu
 /**
  * Rolls what shipments carry up into order lines, request lines, orders and requests, in the
  * transaction of the change: by difference when shipments' facts change, from scratch when
- * orders or a request's workflow change. Then announces the requests it touched.
+ * orders or a request's workflow change. Then announces the requests it touched, and those
+ * that became fulfilled.
  */
 @Injectable()
 export class FulfilmentService {
@@ -38,7 +39,10 @@ export class FulfilmentService {
   /** Orders or a request's workflow changed: recompute before the clocks read it. */
   @OnDomainEvent('requests.changed', 0)
   async onRequestsChanged({ manager, requestIds, rollUp }: RequestsChanged): Promise<void> {
-    if (rollUp) await this.fulfilment.rollup(manager, requestIds);
+    if (!rollUp) return;
+    const { fulfilled } = await this.fulfilment.rollup(manager, requestIds);
+    if (fulfilled.length > 0)
+      await this.events.emit('requests.fulfilled', { manager, requestIds: fulfilled });
   }
 
   /**
@@ -92,7 +96,7 @@ export class FulfilmentService {
         request.recomputeDispatch = true;
       requests.set(item.request_id, request);
     }
-    await this.fulfilment.applyShipmentDeltas(
+    const { fulfilled } = await this.fulfilment.applyShipmentDeltas(
       manager,
       [...deltas.values()],
       [...requests.values()],
@@ -102,5 +106,7 @@ export class FulfilmentService {
       requestIds: [...requests.keys()],
       rollUp: false,
     });
+    if (fulfilled.length > 0)
+      await this.events.emit('requests.fulfilled', { manager, requestIds: fulfilled });
   }
 }

@@ -6,6 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { FastifyReply } from 'fastify';
 import { QueueRegistry } from '../../common/queue/queue-registry.service';
+import { Env } from '../../config/env';
 import { Public } from '../auth/auth.decorators';
 
 const PROBE_TIMEOUT_MS = 2_000;
@@ -27,7 +28,15 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: QueueRegistry,
+    private readonly env: Env,
   ) {}
+
+  /** Email is optional: its state is reported, and never makes Lifeline unready. */
+  private email(): { status: 'on' | 'off'; detail: string } {
+    return this.env.SMTP_URL
+      ? { status: 'on', detail: 'Email notifications go out over SMTP_URL' }
+      : { status: 'off', detail: 'Email notifications are off: SMTP_URL is not set' };
+  }
 
   /** The process is up (it checks nothing else). */
   @Get('live')
@@ -58,7 +67,15 @@ export class HealthController {
 
   /** PostgreSQL and Redis both answer; 503 names the one that does not. */
   @Get('ready')
-  @ApiOkResponse({ schema: { example: { status: 'ok', info: { postgresql: { status: 'up' } } } } })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        status: 'ok',
+        info: { postgresql: { status: 'up' } },
+        email: { status: 'off', detail: 'Email notifications are off: SMTP_URL is not set' },
+      },
+    },
+  })
   @ApiServiceUnavailableResponse({
     schema: {
       example: {
@@ -70,10 +87,11 @@ export class HealthController {
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessReport> {
     try {
-      return await this.health.check([
+      const report = await this.health.check([
         () => this.probe('postgresql', () => this.dataSource.query('SELECT 1')),
         () => this.probe('redis', () => this.queues.connection.ping()),
       ]);
+      return { ...report, email: this.email() };
     } catch (error) {
       const report = (error as { getResponse?: () => unknown }).getResponse?.() as
         (ReadinessReport & { error?: Record<string, unknown> }) | undefined;
@@ -82,6 +100,7 @@ export class HealthController {
       const down = Object.keys(report.error).map((key) => SERVICE_NAMES[key] ?? key);
       return {
         ...report,
+        email: this.email(),
         detail: `${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} unreachable`,
       };
     }

@@ -223,6 +223,8 @@ export class RequestsService {
   ): Promise<void> {
     if (await this.requests.setWorkflowStatus(manager, id, from, to, by.keyId, reason)) {
       await this.events.emit('requests.changed', { manager, requestIds: [id], rollUp: true });
+      if (to === 'approved')
+        await this.events.emit('requests.approved', { manager, requestIds: [id] });
       return;
     }
     const current = await this.requests.findById(id, manager);

@@ -8,6 +8,7 @@ import {
   type ShipmentChange,
   type ShipmentRef,
   type ShipmentState,
+  type ShipmentsChanged,
 } from '../../common/events/domain-events';
 import type { Principal } from '../auth/principal';
 import { parseLocation } from '../reference/locations';
@@ -373,7 +374,15 @@ export class ShipmentEventsService {
       const input = options.inputs
         ?.get(e.shipment_id)
         ?.find((i) => i.status === e.status && i.occurredAt.getTime() === e.occurred_at.getTime());
-      return input?.proofOfDelivery ? [{ factId: e.id, lines: input.proofOfDelivery.lines }] : [];
+      return input?.proofOfDelivery
+        ? [
+            {
+              factId: e.id,
+              receivedBy: input.proofOfDelivery.receivedBy ?? null,
+              lines: input.proofOfDelivery.lines,
+            },
+          ]
+        : [];
     });
     await this.shipments.recordProofOfDelivery(
       manager,
@@ -389,6 +398,7 @@ export class ShipmentEventsService {
       .filter((c) => recomputed || moved(c.before, c.after));
     const facts: RecordedFact[] = stored.events.map((e) => ({
       id: e.id,
+      sequence: Number(e.sequence),
       shipment: refOf(current.get(e.shipment_id)!),
       status: e.status,
       outcome: e.outcome,
@@ -412,7 +422,7 @@ export class ShipmentEventsService {
     change: {
       changes: ShipmentChange[];
       facts?: RecordedFact[];
-      proofs?: { factId: string; lines: ProofOfDeliveryDto['lines'] }[];
+      proofs?: ShipmentsChanged['proofs'];
       voidedFactIds?: string[];
       recomputed: boolean;
     },

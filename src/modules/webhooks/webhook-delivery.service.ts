@@ -25,6 +25,8 @@ export function drainJob(subscriptionId: string, runAt?: Date, jobId?: string) {
 }
 
 interface Attempt extends AttemptRecord {
+  /** A lifecycle message: later ones of its key wait for it. */
+  ordered: boolean;
   finishedAt: number;
   succeeded: boolean;
   state: DeliveryState;
@@ -57,7 +59,9 @@ export class WebhookDeliveryService implements OnModuleDestroy {
    * Sends a subscription's due deliveries, a leased batch at a time: each POSTed (signed for
    * this attempt) at once, then all attempts recorded, the next ones scheduled (or given up, or
    * the subscription disabled) in one transaction per batch. Two workers draining the same
-   * subscription share the work: a leased delivery is not theirs.
+   * subscription share the work: a leased delivery is not theirs. A batch holds a
+   * subscription's alerts first, and at most one message per shipment or request (the lease
+   * decides both), so sending a batch at once never reorders a shipment's messages.
    */
   async deliverDue(subscriptionId: string): Promise<DrainResult> {
     const result: DrainResult = { sent: 0, succeeded: 0 };
@@ -76,7 +80,9 @@ export class WebhookDeliveryService implements OnModuleDestroy {
       await this.settle(subscriptionId, attempts);
       result.sent += attempts.length;
       result.succeeded += attempts.filter((a) => a.succeeded).length;
-      if (leased.length < BATCH) return result;
+      // A lifecycle message sent (or given up) lets the next of its shipment or request go.
+      const freed = attempts.some((a) => a.ordered && a.state !== 'pending');
+      if (leased.length < BATCH && !freed) return result;
     }
   }
 
@@ -92,6 +98,7 @@ export class WebhookDeliveryService implements OnModuleDestroy {
     const nextAttemptAt = delay === undefined ? null : new Date(finishedAt + delay);
     return {
       deliveryId: leased.id,
+      ordered: leased.ordering_key !== null,
       attempt,
       startedAt,
       durationMs: finishedAt - startedAt.getTime(),

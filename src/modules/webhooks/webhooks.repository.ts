@@ -32,6 +32,12 @@ export interface SubscriptionPatch {
 export interface NewMessage {
   type: string;
   alertId: string | null;
+  /** Lifecycle messages: one key's messages go out one at a time, in creation order. */
+  orderingKey: string | null;
+  /** Lifecycle messages: the cause, sent once per subscription and type. */
+  messageKey: string | null;
+  /** Leased lowest first (alerts 0, lifecycle 1). */
+  priority: number;
   /** The JSON body, frozen: every attempt sends exactly this. */
   payload: string;
 }
@@ -78,6 +84,8 @@ export interface LeasedDelivery {
   payload: string;
   /** Attempts made before this one. */
   attempts: number;
+  /** Set for lifecycle messages: sending it may free the next of its shipment or request. */
+  ordering_key: string | null;
   url: string;
   secret: string;
   /** False once the subscription was disabled or deleted. */
@@ -96,6 +104,11 @@ export interface AttemptRecord {
 
 const SUBSCRIPTION_COLUMNS = `id, url, events, secret, description, active, disabled_at, disabled_reason,
   consecutive_failures, failing_since, version, created_at, created_by, updated_at, updated_by`;
+/** A pending delivery `p` with no earlier pending one of its ordering key (alerts have none). */
+const HEAD_OF_ITS_KEY = `(p.ordering_key IS NULL OR NOT EXISTS (
+  SELECT 1 FROM webhook_deliveries e
+   WHERE e.subscription_id = p.subscription_id AND e.ordering_key = p.ordering_key
+     AND e.state = 'pending' AND e.seq < p.seq))`;
 const DELIVERY_COLUMNS = `id, subscription_id, alert_id, type, payload::json AS payload, state, attempts, next_attempt_at,
   last_status, last_error, created_at, delivered_at`;
 
@@ -197,22 +210,46 @@ export class WebhooksRepository {
   /**
    * One delivery per message and active subscription that asked for its type, in one statement
    * however many messages an alert storm brings. A message already delivered to a subscription
-   * for the same alert is skipped. Returns the new deliveries.
+   * for the same alert (or the same lifecycle cause) is skipped. Deliveries take their `seq` in
+   * the order of `messages`. Returns the new deliveries.
    */
   insertForSubscribers(
     manager: EntityManager,
     messages: NewMessage[],
   ): Promise<{ id: string; subscription_id: string }[]> {
+    // No conflict target: an alert message conflicts on (subscription, alert, type), a
+    // lifecycle one on (subscription, type, message_key); either is skipped.
     return manager.query(
-      `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, next_attempt_at)
-       SELECT s.id, m.alert_id, m.type, m.payload, now()
-         FROM unnest($1::text[], $2::uuid[], $3::text[]) AS m(type, alert_id, payload)
+      `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, priority, ordering_key,
+                                       message_key, next_attempt_at)
+       SELECT s.id, m.alert_id, m.type, m.payload, m.priority, m.ordering_key, m.message_key, now()
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::smallint[], $5::text[], $6::text[])
+              WITH ORDINALITY AS m(type, alert_id, payload, priority, ordering_key, message_key, n)
          JOIN webhook_subscriptions s ON m.type = ANY (s.events)
         WHERE s.active AND s.deleted_at IS NULL
-       ON CONFLICT (subscription_id, alert_id, type) DO NOTHING
+        ORDER BY m.n
+       ON CONFLICT DO NOTHING
        RETURNING id, subscription_id`,
-      [messages.map((m) => m.type), messages.map((m) => m.alertId), messages.map((m) => m.payload)],
+      [
+        messages.map((m) => m.type),
+        messages.map((m) => m.alertId),
+        messages.map((m) => m.payload),
+        messages.map((m) => m.priority),
+        messages.map((m) => m.orderingKey),
+        messages.map((m) => m.messageKey),
+      ],
     );
+  }
+
+  /** Which of `types` at least one active subscription asks for. */
+  async subscribedTypes(manager: EntityManager, types: readonly string[]): Promise<Set<string>> {
+    const rows: { type: string }[] = await manager.query(
+      `SELECT DISTINCT t.type FROM unnest($1::text[]) AS t(type)
+        WHERE EXISTS (SELECT 1 FROM webhook_subscriptions s
+                       WHERE t.type = ANY (s.events) AND s.active AND s.deleted_at IS NULL)`,
+      [types],
+    );
+    return new Set(rows.map((r) => r.type));
   }
 
   /** One delivery to one subscription, whatever events it asked for (the test message). */
@@ -222,9 +259,9 @@ export class WebhooksRepository {
     message: NewMessage,
   ): Promise<DeliveryRow> {
     const rows: DeliveryRow[] = await manager.query(
-      `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, next_attempt_at)
-       VALUES ($1, $2, $3, $4, now()) RETURNING ${DELIVERY_COLUMNS}`,
-      [subscriptionId, message.alertId, message.type, message.payload],
+      `INSERT INTO webhook_deliveries (subscription_id, alert_id, type, payload, priority, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, now()) RETURNING ${DELIVERY_COLUMNS}`,
+      [subscriptionId, message.alertId, message.type, message.payload, message.priority],
     );
     return rows[0];
   }
@@ -262,22 +299,25 @@ export class WebhooksRepository {
   }
 
   /**
-   * Leases up to `limit` of a subscription's deliveries that are due, oldest first, so no other
-   * worker sends them meanwhile; no connection is held while they are sent.
+   * Leases up to `limit` of a subscription's deliveries that are due, so no other worker sends
+   * them meanwhile; no connection is held while they are sent. Alerts come first (priority),
+   * then the oldest due. Of a lifecycle key's pending messages only the oldest is leasable: the
+   * next waits while it is sent or retried, so a receiver gets a shipment's messages in order.
    */
   leaseDue(subscriptionId: string, limit: number, leaseSeconds: number): Promise<LeasedDelivery[]> {
     return returning<LeasedDelivery>(
       this.dataSource,
       `UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $3)
-         FROM (SELECT id FROM webhook_deliveries
+         FROM (SELECT id FROM webhook_deliveries p
                 WHERE subscription_id = $1 AND state = 'pending'
                   AND (lease_until IS NULL OR lease_until < now())
                   -- A second of slack for the clocks of BullMQ's delay and PostgreSQL.
                   AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 second')
-                ORDER BY next_attempt_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED) due,
+                  AND ${HEAD_OF_ITS_KEY}
+                ORDER BY priority, next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) due,
               webhook_subscriptions s
         WHERE d.id = due.id AND s.id = d.subscription_id
-       RETURNING d.id, d.subscription_id, d.payload, d.attempts, s.url, s.secret,
+       RETURNING d.id, d.subscription_id, d.payload, d.attempts, d.ordering_key, s.url, s.secret,
                  s.active AND s.deleted_at IS NULL AS deliverable`,
       [subscriptionId, limit, leaseSeconds],
     );
@@ -377,13 +417,15 @@ export class WebhooksRepository {
 
   /**
    * Subscriptions with pending deliveries more than `overdueSeconds` late and not leased: their
-   * jobs were lost (Redis lost its data, say).
+   * jobs were lost (Redis lost its data, say). A lifecycle message waiting behind an earlier one
+   * of its key is not late: the earlier one's retry sends it.
    */
   async overdueSubscriptions(manager: EntityManager, overdueSeconds: number): Promise<string[]> {
     const rows: { subscription_id: string }[] = await manager.query(
-      `SELECT DISTINCT subscription_id FROM webhook_deliveries
+      `SELECT DISTINCT subscription_id FROM webhook_deliveries p
         WHERE state = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
-          AND (lease_until IS NULL OR lease_until < now())`,
+          AND (lease_until IS NULL OR lease_until < now())
+          AND ${HEAD_OF_ITS_KEY}`,
       [overdueSeconds],
     );
     return rows.map((r) => r.subscription_id);

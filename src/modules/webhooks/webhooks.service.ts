@@ -10,7 +10,7 @@ import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
 import { drainJob } from './webhook-delivery.service';
 import { generateSecret } from './webhook-signature';
 import { targetProblem } from './webhook-target';
-import { type DeliveryState, WEBHOOK_TEST_EVENT } from './webhook-vocabulary';
+import { deliveryPriority, type DeliveryState, WEBHOOK_TEST_EVENT } from './webhook-vocabulary';
 import {
   type AttemptRow,
   type DeliveryRow,
@@ -19,7 +19,7 @@ import {
   WebhooksRepository,
 } from './webhooks.repository';
 
-/** A message for subscribers, as the alerts code raises it. */
+/** A message for subscribers, as the alerts and lifecycle code raise it. */
 export interface WebhookMessage {
   /** `alert.sla_breach`, ... : only subscriptions that asked for it receive it. */
   type: string;
@@ -27,6 +27,13 @@ export interface WebhookMessage {
   alertId: string | null;
   timestamp: Date;
   data: object;
+  /**
+   * Lifecycle messages: the shipment's (or request's) id. A subscription receives the messages
+   * of one key in the order they were created, the next waiting while one is retried.
+   */
+  orderingKey?: string;
+  /** Lifecycle messages: the cause (a fact, a request); one message per subscription, type and cause. */
+  messageKey?: string;
 }
 
 /** The body every attempt of a delivery sends, fixed when the delivery is created. */
@@ -34,6 +41,9 @@ function frozen(message: WebhookMessage): NewMessage {
   return {
     type: message.type,
     alertId: message.alertId,
+    orderingKey: message.orderingKey ?? null,
+    messageKey: message.messageKey ?? null,
+    priority: deliveryPriority(message.type),
     payload: JSON.stringify({
       type: message.type,
       timestamp: message.timestamp.toISOString(),
@@ -53,6 +63,7 @@ export class WebhooksService {
   /**
    * Queues `messages` for every active subscription that asked for their type, inside the
    * caller's transaction: the deliveries exist exactly when what raised them was committed.
+   * Messages of one ordering key are delivered in the order given here.
    */
   async publish(manager: EntityManager, messages: WebhookMessage[]): Promise<void> {
     if (messages.length === 0) return;
@@ -62,6 +73,11 @@ export class WebhooksService {
       manager,
       [...new Set(created.map((d) => d.subscription_id))].map((id) => drainJob(id)),
     );
+  }
+
+  /** Which of `types` an active subscription asks for: nothing to build for the others. */
+  subscribedTypes(manager: EntityManager, types: readonly string[]): Promise<Set<string>> {
+    return this.webhooks.subscribedTypes(manager, types);
   }
 
   async create(dto: CreateWebhookDto, by: Principal): Promise<SubscriptionRow> {

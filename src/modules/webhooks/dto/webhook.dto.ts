@@ -37,7 +37,20 @@ export class CreateWebhookDto {
   })
   url: string;
 
-  @ApiProperty({ enum: SUBSCRIBABLE_EVENT_TYPES, isArray: true, example: ['alert.sla_breach'] })
+  /**
+   * The messages to receive. `alert.<kind>` when an alert of that kind is raised, and
+   * `alert.resolved` when any ends. Lifecycle messages follow the goods:
+   * `shipment.status_changed` (every applied status change, with `previousStatus` and
+   * `status`), `shipment.delivered` (with the proof of delivery, when recorded),
+   * `request.approved`, `request.fulfilled` (every line delivered; once per request). A
+   * shipment's (or request's) lifecycle messages arrive in the order they happened: the next
+   * waits while an earlier one is being retried. Alert messages go before lifecycle ones.
+   */
+  @ApiProperty({
+    enum: SUBSCRIBABLE_EVENT_TYPES,
+    isArray: true,
+    example: ['alert.sla_breach', 'shipment.status_changed'],
+  })
   @ArrayMinSize(1)
   @ArrayMaxSize(SUBSCRIBABLE_EVENT_TYPES.length)
   @ArrayUnique()
@@ -112,9 +125,11 @@ export class WebhookPageDto {
 }
 
 export class WebhookMessageDto {
-  /** @example "alert.sla_breach" */
+  /** @example "shipment.status_changed" */
   type: string;
+  /** When it happened: an alert's raising, a status event's occurredAt, an approval. */
   timestamp: string;
+  /** An alert as GET /alerts/{id} shows it, or the shipment or request and what changed. */
   data: object;
 }
 
