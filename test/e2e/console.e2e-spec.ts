@@ -256,6 +256,38 @@ describe('the console in a browser', () => {
     await ctx.close();
   });
 
+  it('shows coordinators the email rules and their messages, and viewers neither', async () => {
+    const rule = await t.http
+      .post('/api/v1/notification-rules')
+      .set({ authorization: `Bearer ${t.adminKey}` })
+      .send({
+        name: 'Horn of Africa desk',
+        channel: 'email',
+        kinds: ['sla_breach'],
+        to: ['horn-desk@example.org'],
+        match: { countries: ['SO'] },
+        escalateAfter: 'PT2H',
+        escalateTo: ['chief@example.org'],
+      });
+    expect(rule.status).toBe(201);
+    const admin = await signedIn(t.adminKey);
+    await admin.page.getByRole('link', { name: 'Notifications' }).click();
+    await admin.page.waitForURL(`${base}/console/notifications`);
+    const row = admin.page.getByRole('row', { name: /Horn of Africa desk/ });
+    await expect(row.textContent()).resolves.toContain('horn-desk@example.org');
+    await expect(row.textContent()).resolves.toContain('Somalia');
+    await expect(row.textContent()).resolves.toContain('after 2h to chief@example.org');
+    await expect(admin.page.getByRole('status').textContent()).resolves.toContain(
+      'Email is off: SMTP_URL is not set',
+    );
+    await admin.ctx.close();
+    const viewer = await signedIn(viewerKey);
+    expect(await viewer.page.getByRole('link', { name: 'Notifications' }).count()).toBe(0);
+    const refused = await viewer.page.goto(`${base}/console/notifications`);
+    expect(refused?.status()).toBe(403);
+    await viewer.ctx.close();
+  });
+
   it('switches to Arabic, right to left, and remembers it', async () => {
     const { ctx, page } = await signedIn(viewerKey);
     await page.getByLabel('Language').selectOption('ar');
@@ -313,6 +345,7 @@ describe('the console in a browser', () => {
         '/console/shipments',
         `/console/shipments/${shipment.id}`,
         '/console/reports',
+        '/console/notifications',
       ];
       for (const path of pages) {
         await page.goto(`${base}${path}`);

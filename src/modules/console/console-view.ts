@@ -25,6 +25,7 @@ export const CAN = {
   acknowledge: ['coordinator', 'operator'],
   readRequests: ['coordinator', 'operator', 'viewer'],
   readReports: ['coordinator', 'operator', 'viewer'],
+  readNotifications: ['coordinator'],
 } satisfies Record<string, Role[]>;
 
 export function may(principal: Principal | undefined, action: keyof typeof CAN): boolean {

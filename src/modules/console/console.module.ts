@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { AlertsModule } from '../alerts/alerts.module';
 import { AuthModule } from '../auth/auth.module';
 import { CarriersModule } from '../carriers/carriers.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { OrdersModule } from '../orders/orders.module';
 import { ReportsModule } from '../reports/reports.module';
 import { RequestsModule } from '../requests/requests.module';
 import { ShipmentsModule } from '../shipments/shipments.module';
 import { SlaModule } from '../sla/sla.module';
 import { ConsoleBoardController } from './console-board.controller';
+import { ConsoleNotificationsController } from './console-notifications.controller';
 import { ConsoleReportsController } from './console-reports.controller';
 import { ConsoleRequestsController } from './console-requests.controller';
 import { ConsoleSessionController } from './console-session.controller';
@@ -20,6 +22,7 @@ import { ConsoleView } from './console-view';
     AuthModule,
     AlertsModule,
     CarriersModule,
+    NotificationsModule,
     OrdersModule,
     ReportsModule,
     RequestsModule,
@@ -32,6 +35,7 @@ import { ConsoleView } from './console-view';
     ConsoleRequestsController,
     ConsoleShipmentsController,
     ConsoleReportsController,
+    ConsoleNotificationsController,
   ],
   providers: [ConsoleView],
 })

@@ -31,12 +31,13 @@ const SUBJECT_LEAD: Record<AlertKind, string> = {
   eta_overdue: 'Arrival overdue',
 };
 
-/** A length of time in words a duty officer reads at a glance: "6 h", "2 d 4 h", "35 min". */
+/** A length of time in words a duty officer reads at a glance: "6 h", "96 h", "5 d 4 h", "35 min". */
 export function spanText(seconds: number): string {
   const minutes = Math.max(0, Math.round(seconds / 60));
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) {
+  // Promises are spoken in hours ("96 hours from request to dispatch").
+  if (hours < 100) {
     const rest = minutes % 60;
     return rest && hours < 10 ? `${hours} h ${rest} min` : `${hours} h`;
   }

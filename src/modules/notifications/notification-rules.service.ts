@@ -132,6 +132,11 @@ export class NotificationRulesService {
     );
   }
 
+  /** The latest messages of every rule, with their rule's name (the console's view). */
+  recent(limit: number) {
+    return this.notifications.recentMessages(limit);
+  }
+
   /**
    * A rule's fields from what was sent, refusing a rule that could match nothing: an
    * escalation without its list (or a list without its delay), or carriers that do not exist.
