@@ -157,7 +157,8 @@ export const en = {
   'footer.api': 'API documentation',
   'nav.notifications': 'Notifications',
   'notify.rules': 'Email rules',
-  'notify.noRules': 'No notification rule. Coordinators add them with POST /api/v1/notification-rules.',
+  'notify.noRules':
+    'No notification rule. Coordinators add them with POST /api/v1/notification-rules.',
   'notify.recent': 'Recent messages',
   'notify.noMessages': 'No message yet.',
   'notify.emailOff': 'Email is off: SMTP_URL is not set, so no message is sent.',

@@ -162,10 +162,12 @@ export const fr: Record<MessageKey, string> = {
   'footer.api': "Documentation de l'API",
   'nav.notifications': 'Notifications',
   'notify.rules': 'Règles d’envoi par e-mail',
-  'notify.noRules': 'Aucune règle de notification. Les coordinateurs en ajoutent avec POST /api/v1/notification-rules.',
+  'notify.noRules':
+    'Aucune règle de notification. Les coordinateurs en ajoutent avec POST /api/v1/notification-rules.',
   'notify.recent': 'Messages récents',
   'notify.noMessages': 'Aucun message pour l’instant.',
-  'notify.emailOff': 'L’e-mail est désactivé : SMTP_URL n’est pas défini, aucun message n’est envoyé.',
+  'notify.emailOff':
+    'L’e-mail est désactivé : SMTP_URL n’est pas défini, aucun message n’est envoyé.',
   'col.name': 'Nom',
   'col.kinds': 'Alertes',
   'col.scope': 'Périmètre',
