@@ -1,8 +1,10 @@
 // SLA breach latency: many running clocks whose deadlines fall within a minute, and how long
-// after each deadline its breach alert is stored and its webhook reaches a subscriber.
+// after each deadline its breach alert is stored, its webhook reaches a subscriber and its
+// email is accepted by an SMTP server (one notification rule, one recipient).
 //   npm run build && node bench/sla.mjs [clocks=100000] [spreadSeconds=60]
-// Prints p50/p95/p99/max of deadline -> alert stored (from PostgreSQL) and deadline -> webhook
-// received (at a receiver in this process), beside the goals (p99 under 1 s and under 2 s).
+// Prints p50/p95/p99/max of deadline -> alert stored (from PostgreSQL), deadline -> webhook
+// received (at a receiver in this process) and deadline -> email accepted (by an SMTP server
+// in this process), beside the goals (p99 under 1 s and under 2 s).
 // Needs PostgreSQL and Redis on their defaults. Asserts nothing.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 import { Pool } from 'undici';
 import { freePort, startLifeline } from './lib.mjs';
 
@@ -77,6 +80,28 @@ const receiver = createHttpServer((req, res) => {
   });
 });
 
+// The SMTP server: records when it accepted each message, by Message-ID (read from the raw
+// headers, so the bench spends little CPU on it); the deadline is looked up afterwards.
+const accepted = new Map(); // Message-ID -> accepted at
+let mailDuplicates = 0;
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+  onData: (stream, _session, callback) => {
+    let head = '';
+    stream.on('data', (chunk) => {
+      if (head.length < 8192) head += chunk.toString('latin1');
+    });
+    stream.on('end', () => {
+      const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1];
+      if (id && accepted.has(id)) mailDuplicates++;
+      else if (id) accepted.set(id, Date.now());
+      callback();
+    });
+  },
+});
+
 function startApp(port, key) {
   return startLifeline(port, {
     DATABASE_URL: `${PG}/${appDb}`,
@@ -84,6 +109,7 @@ function startApp(port, key) {
     QUEUE_PREFIX: run,
     ADMIN_API_KEY: key,
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    SMTP_URL: `smtp://127.0.0.1:${smtp.server.address().port}`,
   });
 }
 
@@ -160,6 +186,7 @@ try {
   );
   await admin.query(`CREATE DATABASE "${appDb}"`);
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  await new Promise((r) => smtp.listen(0, '127.0.0.1', r));
   const base = await baseline(CLOCKS, SPREAD_S, receiver.address().port);
   const baseRow = (label, xs) =>
     `${label.padEnd(34)} ${String(xs.length).padStart(7)} of ${CLOCKS}   p50 ${ms(pct(xs, 50)).padStart(8)}` +
@@ -233,6 +260,14 @@ try {
   await setup('/api/v1/webhooks', {
     url: `http://127.0.0.1:${receiver.address().port}/lifeline`,
     events: ['alert.sla_breach'],
+  });
+  await setup('/api/v1/notification-rules', {
+    name: 'Bench: Djibouti desk',
+    channel: 'email',
+    kinds: ['sla_breach'],
+    to: ['djibouti-desk@bench.invalid'],
+    match: { countries: ['DJ'] },
+    notifyResolved: false,
   });
   const request = (country, destination, receivedAt) => ({
     recipientCountry: country,
@@ -322,14 +357,14 @@ try {
       }
       stored = (await db.query(`SELECT count(*)::int AS n FROM alerts WHERE kind = 'sla_breach'`))
         .rows[0].n;
-      if (stored >= expected && received.length >= expected) break;
+      if (stored >= expected && received.length >= expected && accepted.size >= expected) break;
       if (Date.now() > lastDeadline + GRACE_MS) break;
     }
     if (Date.now() - lastProgress >= 15_000) {
       lastProgress = Date.now();
       console.error(
         `  ${((Date.now() - firstDeadline) / 1000).toFixed(0)} s after the first deadline: ` +
-          `${received.length} webhooks received`,
+          `${received.length} webhooks received, ${accepted.size} emails accepted`,
       );
     }
     await sleep(500);
@@ -356,6 +391,19 @@ try {
     )
   ).rows[0];
   const late = received.map((r) => r.at - r.causeAt).sort((x, y) => x - y);
+  const mailDue = new Map(
+    (
+      await db.query(
+        `SELECT m.message_id, extract(epoch FROM a.cause_at)::float8 * 1000 AS due
+           FROM notification_messages m JOIN alerts a ON a.id = m.alert_id
+          WHERE m.purpose = 'alert' AND a.kind = 'sla_breach'`,
+      )
+    ).rows.map((r) => [r.message_id, r.due]),
+  );
+  const mailLate = [...accepted]
+    .filter(([id]) => mailDue.has(id))
+    .map(([id, at]) => at - mailDue.get(id))
+    .sort((x, y) => x - y);
   const hop = received.map((r) => r.at - r.raisedAt).sort((x, y) => x - y);
   const lastAt = received.reduce((m, r) => Math.max(m, r.at), 0);
 
@@ -391,13 +439,26 @@ try {
       ),
     );
   } else console.log('deadline -> webhook received: no webhooks');
+  if (mailLate.length > 0) {
+    console.log(
+      row(
+        'deadline -> email accepted (SMTP)',
+        mailLate.length,
+        pct(mailLate, 50),
+        pct(mailLate, 95),
+        pct(mailLate, 99),
+        mailLate.at(-1),
+      ),
+    );
+  } else console.log('deadline -> email accepted: no emails');
   console.log(
     `after the last deadline: last alert stored ${a.n ? ms(a.last_raised - lastDeadline) : '-'}, ` +
       `last webhook received ${lastAt ? ms(lastAt - lastDeadline) : '-'}`,
   );
   console.log(
     `bench clocks with other than 1 breach alert: ${perClock.off} of ${perClock.clocks}; ` +
-      `duplicate webhook deliveries (same webhook-id): ${duplicates}`,
+      `duplicate webhook deliveries (same webhook-id): ${duplicates}; ` +
+      `duplicate emails (same Message-ID): ${mailDuplicates}`,
   );
   if (a.n > 0 && late.length > 0 && base.stored.length > 0 && base.received.length > 0) {
     console.log(
@@ -422,6 +483,7 @@ try {
   await db?.end();
   receiver.closeAllConnections();
   receiver.close();
+  smtp.close();
   await admin.query(`DROP DATABASE IF EXISTS "${appDb}" WITH (FORCE)`);
   await admin.end();
   // Every key the app wrote (queues, schedulers, rate-limit counters) starts with its prefix.

@@ -8,13 +8,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { Redis } from 'ioredis';
+import { simpleParser } from 'mailparser';
 import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -261,6 +264,53 @@ const listenable = (p) =>
     });
   });
 
+// ---- The mail catcher -----------------------------------------------------------------------
+// The demo's breach emails go to an SMTP server of its own, and can be read at a web page of
+// its own: nothing leaves this machine.
+const mails = [];
+let mailCatcher;
+
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+async function startMailCatcher() {
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, _session, callback) =>
+      simpleParser(stream)
+        .then((mail) => {
+          mails.push(mail);
+          callback();
+        })
+        .catch(callback),
+  });
+  const smtpPort = await listenable(0);
+  await new Promise((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+  const inbox = createHttpServer((_req, res) => {
+    const items = [...mails]
+      .reverse()
+      .map(
+        (m) =>
+          `<details><summary><b>${escapeHtml(m.subject ?? '')}</b> to ${escapeHtml(m.to?.text ?? '')} ` +
+          `<small>${escapeHtml(m.date?.toISOString() ?? '')}</small></summary>` +
+          `<pre>${escapeHtml(m.text ?? '')}</pre></details>`,
+      )
+      .join('');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      `<!doctype html><html lang="en"><meta charset="utf-8"><title>Lifeline demo mail</title>` +
+        `<body style="font-family:sans-serif"><h1>Lifeline demo mail (${mails.length})</h1>${items}</body></html>`,
+    );
+  });
+  const inboxPort = await listenable(0);
+  await new Promise((resolve) => inbox.listen(inboxPort, '127.0.0.1', resolve));
+  mailCatcher = {
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    inboxUrl: `http://127.0.0.1:${inboxPort}/`,
+  };
+}
+
 async function startServer(clockAnchor, clockRate, logMode) {
   const log = openSync(LOG, logMode);
   child = spawn(process.execPath, ['dist/main.js'], {
@@ -278,6 +328,9 @@ async function startServer(clockAnchor, clockRate, logMode) {
       TRACKING_STALE_SECONDS: String(5 * 24 * 3600),
       CLOCK_ANCHOR: clockAnchor,
       CLOCK_RATE: String(clockRate),
+      SMTP_URL: mailCatcher.smtpUrl,
+      MAIL_FROM: 'Lifeline demo <lifeline@demo.invalid>',
+      PUBLIC_URL: base,
     },
   });
   child.once('exit', (code, signal) => {
@@ -568,6 +621,7 @@ async function main() {
   base = `http://${HOST === '0.0.0.0' ? '127.0.0.1' : HOST}:${port}`;
   say(`Lifeline demo: database ${dbName} (re-created), queue prefix ${PREFIX}, server log ${LOG}`);
   await resetStores();
+  await startMailCatcher();
   anchorReal = Date.now() + LEAD_MS;
   await startServer(`${iso(SIM_START)}@${anchorReal}`, RATE, 'w');
   say(`Lifeline is up at ${base}, its clock ${num(Math.round(RATE))} times as fast as real time.`);
@@ -577,6 +631,15 @@ async function main() {
   for (const { code, name, category, unit } of ITEMS)
     await api('POST', '/api/v1/items', { code, name, category, unit, coldChain: false });
   const viewer = await api('POST', '/api/v1/api-keys', { name: 'demo-viewer', role: 'viewer' });
+  await api('POST', '/api/v1/notification-rules', {
+    name: 'Coordination cell duty officer (demo)',
+    channel: 'email',
+    kinds: ['sla_breach', 'shipment_exception', 'temperature_excursion'],
+    to: ['duty-officer@demo.invalid'],
+    escalateAfter: 'PT12H',
+    escalateTo: ['head-of-cell@demo.invalid'],
+    digestAt: '06:00',
+  });
   const plans = buildSchedule();
   const shipments = plans.flatMap((p) => p.shipments);
   const events = shipments.reduce((sum, s) => sum + s.events.length, 0);
@@ -609,6 +672,10 @@ async function main() {
     say(`  ${e.count} x ${e.status} ${e.route}: ${e.detail}${bug}`);
   }
   await printReports();
+  say(
+    `\nEmail: ${mails.length} messages went out to the demo's SMTP catcher ` +
+      `(${mailCatcher.smtpUrl}); read them at ${mailCatcher.inboxUrl}`,
+  );
 
   say(
     `\nLifeline keeps running, its clock at real speed from ${resumeAt.slice(0, 16)} (simulated):`,
@@ -618,6 +685,7 @@ async function main() {
   say(`  admin key:   ${ADMIN}`);
   say(`  viewer key:  ${viewer.key}   (demo-viewer: reads only)`);
   say(`  server log:  ${LOG}`);
+  say(`  demo mail:   ${mailCatcher.inboxUrl}   (every email Lifeline sent)`);
   say(`  a report as CSV:`);
   say(`    curl -s -H 'Authorization: Bearer ${viewer.key}' -H 'Accept: text/csv' \\`);
   say(`      '${base}/api/v1/reports/turnaround?metric=request_to_first_dispatch&groupBy=country'`);

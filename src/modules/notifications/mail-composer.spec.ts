@@ -68,6 +68,13 @@ describe('email messages about alerts', () => {
     };
     const mail = alertMail(exception, 'r', 'https://x', due);
     expect(mail.subject).toBe('Shipment exception: SHP-000311 (Somalia), exception');
+    const held = {
+      ...exception,
+      details: { status: 'exception', exceptionReason: 'customs_hold' },
+    };
+    expect(alertMail(held, 'r', 'https://x', due).subject).toBe(
+      'Shipment exception: SHP-000311 (Somalia), customs hold',
+    );
     expect(mail.html).not.toContain('<script>');
     expect(mail.html).toContain('&lt;script&gt;');
     expect(mail.html).toContain('Sahel Air &amp; Cargo');

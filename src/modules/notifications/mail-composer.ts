@@ -101,8 +101,12 @@ function describe(alert: AlertFacts, now: Date): { subject: string; facts: [stri
     tail = `, ${d.temperatureC} °C`;
   } else if (alert.kind === 'tracking_stale' && typeof d.staleAfterSeconds === 'number') {
     tail = `, silent for ${spanText(d.staleAfterSeconds)}`;
-  } else if (alert.kind === 'shipment_exception' && typeof d.status === 'string') {
-    tail = `, ${d.status.replaceAll('_', ' ')}`;
+  } else if (alert.kind === 'shipment_exception') {
+    const gap = d.discrepancy as { damaged?: number; missing?: number } | undefined;
+    if (gap) tail = `, delivered with ${gap.damaged ?? 0} damaged and ${gap.missing ?? 0} missing`;
+    else if (typeof d.exceptionReason === 'string' && d.exceptionReason)
+      tail = `, ${d.exceptionReason.replaceAll('_', ' ')}`;
+    else if (typeof d.status === 'string') tail = `, ${d.status.replaceAll('_', ' ')}`;
   }
   facts.push(['Since', utc(alert.causeAt)]);
   if (alert.countryName) facts.push(['Country', alert.countryName]);
