@@ -64,8 +64,8 @@ describe('bad input never gets a 500', () => {
       });
     policyId = policy.body.id;
     const [alert] = await t.dataSource.query(
-      `INSERT INTO alerts (kind, dedupe_key, severity, title, cause_at)
-       VALUES ('tracking_stale', 'never-500', 'warning', 'x', now()) RETURNING id`,
+      `INSERT INTO alerts (kind, dedupe_key, severity, reference, title, cause_at)
+       VALUES ('tracking_stale', 'never-500', 'warning', 'SHP-000001', 'x', now()) RETURNING id`,
     );
     alertId = alert.id;
   });

@@ -17,8 +17,8 @@ function expectProblem(res: { status: number; headers: any; body: any }, status:
 
 async function insertAlert(t: TestApp): Promise<string> {
   const [alert] = await t.dataSource.query(
-    `INSERT INTO alerts (kind, dedupe_key, severity, title, cause_at)
-     VALUES ('tracking_stale', $1, 'warning', 'No tracking event for 24 h', now()) RETURNING id`,
+    `INSERT INTO alerts (kind, dedupe_key, severity, reference, title, cause_at)
+     VALUES ('tracking_stale', $1, 'warning', 'SHP-000001', 'No tracking event for 24 h', now()) RETURNING id`,
     [`test-${randomUUID()}`],
   );
   return alert.id;
@@ -163,7 +163,7 @@ describe('webhooks', () => {
       .set(bearer(t.adminKey))
       .send({
         url: 'ftp://example.org/hook',
-        events: ['alert.sla_breach', 'shipment.delivered'],
+        events: ['alert.sla_breach', 'shipment.teleported'],
         secret: 'whsec_tooshort',
         colour: 'red',
       });

@@ -91,8 +91,8 @@ describe('alerts stored wake the live streams', () => {
       const heard: string[] = [];
       listener.on('notification', (n) => heard.push(n.channel));
       await listener.query('LISTEN alerts');
-      const insert = `INSERT INTO alerts (kind, dedupe_key, severity, title, cause_at)
-        SELECT 'tracking_stale', k, 'warning', 'x', now() FROM unnest($1::text[]) k
+      const insert = `INSERT INTO alerts (kind, dedupe_key, severity, reference, title, cause_at)
+        SELECT 'tracking_stale', k, 'warning', 'SHP-000001', 'x', now() FROM unnest($1::text[]) k
         ON CONFLICT DO NOTHING`;
       await db.query(insert, [['wake-1', 'wake-2']]);
       await eventually(async () => heard.length === 1);

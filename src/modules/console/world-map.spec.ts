@@ -42,7 +42,7 @@ describe('turnaround chart', () => {
       { title: 'T', number: String, hours: 'h' },
     );
     const widths = [
-      ...svg.matchAll(/<rect class="bar-\d" x="180" y="\d+" width="([\d.]+)" height="7"/g),
+      ...svg.matchAll(/<rect class="bar-\d" x="180" y="\d+" width="([\d.]+)" height="10"/g),
     ].map((m) => Number(m[1]));
     expect(widths).toHaveLength(8);
     expect(Math.max(...widths)).toBe(widths[7]);
