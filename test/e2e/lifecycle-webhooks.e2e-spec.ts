@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { WebhookDeliveryService } from '../../src/modules/webhooks/webhook-delivery.service';
+import { JOB_QUEUE } from '../../src/common/queue/jobs';
+import {
+  drainJob,
+  WebhookDeliveryService,
+} from '../../src/modules/webhooks/webhook-delivery.service';
 import { WebhooksRepository } from '../../src/modules/webhooks/webhooks.repository';
 import { type WebhookMessage, WebhooksService } from '../../src/modules/webhooks/webhooks.service';
 import { bearer, bootApp, eventually, type TestApp, waitForQueuesDrained } from '../helpers/app';
@@ -309,7 +313,7 @@ describe('lifecycle webhooks', () => {
     );
   });
 
-  it('leases only the oldest pending message of each shipment, and alerts whatever is pending', async () => {
+  it('leases only the oldest pending message of each shipment, and alerts on their own lane', async () => {
     const subscription = await subscribe(receiver.url(), [
       'alert.tracking_stale',
       'shipment.status_changed',
@@ -336,22 +340,27 @@ describe('lifecycle webhooks', () => {
       rows.find((r) => r.key === key && r.n === n)!.id;
     const repository = t.app.get(WebhooksRepository);
 
-    const leased = await repository.leaseDue(subscription.id, 100, 60);
-    expect(leased.map((d) => d.id).sort()).toEqual(
-      [idOf(a, 1), idOf(b, 1), ...rows.filter((r) => r.key === null).map((r) => r.id)].sort(),
+    const leased = await repository.leaseDue(subscription.id, 1, 100, 60);
+    expect(leased.map((d) => d.id).sort()).toEqual([idOf(a, 1), idOf(b, 1)].sort());
+    const alertLane = await repository.leaseDue(subscription.id, 0, 100, 60);
+    expect(alertLane.map((d) => d.id).sort()).toEqual(
+      rows
+        .filter((r) => r.key === null)
+        .map((r) => r.id)
+        .sort(),
     );
     // a's second waits while its first is out, then goes once the first is settled.
-    expect(await repository.leaseDue(subscription.id, 100, 60)).toEqual([]);
+    expect(await repository.leaseDue(subscription.id, 1, 100, 60)).toEqual([]);
     await t.dataSource.query(
       `UPDATE webhook_deliveries SET state = 'succeeded', lease_until = NULL WHERE id = $1`,
       [idOf(a, 1)],
     );
-    expect((await repository.leaseDue(subscription.id, 100, 60)).map((d) => d.id)).toEqual([
+    expect((await repository.leaseDue(subscription.id, 1, 100, 60)).map((d) => d.id)).toEqual([
       idOf(a, 2),
     ]);
   });
 
-  it('sends a subscription’s alerts in the first batch, ahead of a backlog of lifecycle messages', async () => {
+  it('sends a subscription’s alerts on a lane of their own, never behind a backlog of lifecycle messages', async () => {
     const url = receiver.url();
     const subscription = await subscribe(url, ['alert.tracking_stale', 'shipment.status_changed']);
     // 250 shipments' messages, queued before the alerts are raised.
@@ -371,16 +380,18 @@ describe('lifecycle webhooks', () => {
         data: {},
       })),
     );
+    // Alert drains and lifecycle drains are different jobs on different queues and workers.
+    expect(JOB_QUEUE['deliver-webhooks']).not.toBe(JOB_QUEUE['deliver-lifecycle-webhooks']);
+    expect(drainJob(subscription.id, 0).item.name).toBe('deliver-webhooks');
+    expect(drainJob(subscription.id, 1).item.name).toBe('deliver-lifecycle-webhooks');
 
-    const drained = await t.app.get(WebhookDeliveryService).deliverDue(subscription.id);
-    expect(drained).toEqual({ sent: 252, succeeded: 252 });
-    const messages = verified(receiver.at(url));
-    expect(messages).toHaveLength(252);
-    // Batches go out one after another, 100 at a time: the alerts were in the first.
-    const alertPositions = messages
-      .map((m, i) => (m.type === 'alert.tracking_stale' ? i : -1))
-      .filter((i) => i >= 0);
-    expect(alertPositions).toHaveLength(2);
-    expect(Math.max(...alertPositions)).toBeLessThan(100);
+    const deliveries = t.app.get(WebhookDeliveryService);
+    expect(await deliveries.deliverDue(subscription.id, 0)).toEqual({ sent: 2, succeeded: 2 });
+    expect(verified(receiver.at(url)).map((m) => m.type)).toEqual([
+      'alert.tracking_stale',
+      'alert.tracking_stale',
+    ]);
+    expect(await deliveries.deliverDue(subscription.id, 1)).toEqual({ sent: 250, succeeded: 250 });
+    expect(verified(receiver.at(url))).toHaveLength(252);
   });
 });

@@ -9,6 +9,7 @@ export const QUEUE_NAMES = [
   'shipment-events',
   'sla',
   'webhooks',
+  'lifecycle-webhooks',
   'reports',
   'notifications',
 ] as const;
@@ -31,8 +32,13 @@ export interface JobPayloads {
   'sweep-sla-alerts': Record<string, never>;
   /** Raises and resolves tracking_stale and eta_overdue alerts. */
   'sweep-shipment-alerts': Record<string, never>;
-  /** Sends a subscription's due webhook messages, in batches (a failure schedules a retry). */
+  /** Sends a subscription's due alert (and test) messages, in batches (a failure schedules a retry). */
   'deliver-webhooks': { subscriptionId: string };
+  /**
+   * Sends a subscription's due lifecycle messages, on a queue of their own: a carrier feed of
+   * thousands of events never holds a worker an alert is waiting for.
+   */
+  'deliver-lifecycle-webhooks': { subscriptionId: string };
   /** Queues again the webhook messages whose attempt is overdue (jobs lost with Redis's data). */
   'resume-webhook-deliveries': { overdueSeconds: number };
   /** Turns the requests and shipments changed since the last run into report facts and cells. */
@@ -55,6 +61,7 @@ export const JOB_QUEUE = {
   'sweep-sla-alerts': 'sla',
   'sweep-shipment-alerts': 'sla',
   'deliver-webhooks': 'webhooks',
+  'deliver-lifecycle-webhooks': 'lifecycle-webhooks',
   'resume-webhook-deliveries': 'webhooks',
   'refresh-report-rollups': 'reports',
   'send-notifications': 'notifications',
@@ -68,6 +75,7 @@ export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
   sla: 4,
   // Each job sends up to 100 messages at once.
   webhooks: 8,
+  'lifecycle-webhooks': 4,
   // One refresh at a time does all the work (a lock in PostgreSQL makes others no-ops anyway).
   reports: 1,
   // Each job sends up to 50 messages over a pool of SMTP connections.

@@ -6,7 +6,7 @@ import { disableReason, retryDelayMs } from './retry-schedule';
 import { deliveryAgent, postMessage, type SendOutcome } from './webhook-sender';
 import { messageId, signatureHeaders } from './webhook-signature';
 import { targetProblem } from './webhook-target';
-import type { DeliveryState } from './webhook-vocabulary';
+import type { DeliveryLane, DeliveryState } from './webhook-vocabulary';
 import { type AttemptRecord, type LeasedDelivery, WebhooksRepository } from './webhooks.repository';
 
 /** Longer than an attempt can take (address check, 10 s send), so a lease never ends mid-send. */
@@ -15,13 +15,15 @@ const LEASE_SECONDS = 60;
 /** Deliveries one job sends at once: an alert storm goes out in batches, not one job each. */
 const BATCH = 100;
 
-/** The job that sends a subscription's due deliveries, now or at `runAt`. */
-export function drainJob(subscriptionId: string, runAt?: Date, jobId?: string) {
-  return {
-    item: { name: 'deliver-webhooks' as const, data: { subscriptionId } },
-    runAt,
-    jobId,
-  };
+/** The job that sends a subscription's due deliveries of one lane, now or at `runAt`. */
+export function drainJob(
+  subscriptionId: string,
+  lane: DeliveryLane = 0,
+  runAt?: Date,
+  jobId?: string,
+) {
+  const name = lane === 0 ? ('deliver-webhooks' as const) : ('deliver-lifecycle-webhooks' as const);
+  return { item: { name, data: { subscriptionId } }, runAt, jobId };
 }
 
 interface Attempt extends AttemptRecord {
@@ -63,10 +65,10 @@ export class WebhookDeliveryService implements OnModuleDestroy {
    * subscription's alerts first, and at most one message per shipment or request (the lease
    * decides both), so sending a batch at once never reorders a shipment's messages.
    */
-  async deliverDue(subscriptionId: string): Promise<DrainResult> {
+  async deliverDue(subscriptionId: string, lane: DeliveryLane = 0): Promise<DrainResult> {
     const result: DrainResult = { sent: 0, succeeded: 0 };
     for (;;) {
-      const leased = await this.webhooks.leaseDue(subscriptionId, BATCH, LEASE_SECONDS);
+      const leased = await this.webhooks.leaseDue(subscriptionId, lane, BATCH, LEASE_SECONDS);
       if (leased.length === 0) return result;
       if (!leased[0].deliverable) {
         // Disabled or deleted after these were created, in a transaction that did not see them.
@@ -77,7 +79,7 @@ export class WebhookDeliveryService implements OnModuleDestroy {
       }
       const refused = await targetProblem(leased[0].url, this.env.WEBHOOK_ALLOW_PRIVATE_TARGETS);
       const attempts = await Promise.all(leased.map((d) => this.attempt(d, refused)));
-      await this.settle(subscriptionId, attempts);
+      await this.settle(subscriptionId, lane, attempts);
       result.sent += attempts.length;
       result.succeeded += attempts.filter((a) => a.succeeded).length;
       // A lifecycle message sent (or given up) lets the next of its shipment or request go.
@@ -111,7 +113,11 @@ export class WebhookDeliveryService implements OnModuleDestroy {
   }
 
   /** Records a batch of attempts and what follows from them, in one transaction. */
-  private async settle(subscriptionId: string, attempts: Attempt[]): Promise<void> {
+  private async settle(
+    subscriptionId: string,
+    lane: DeliveryLane,
+    attempts: Attempt[],
+  ): Promise<void> {
     await this.webhooks.transaction(async (manager) => {
       const mine = await this.webhooks.settleAttempts(
         manager,
@@ -151,7 +157,12 @@ export class WebhookDeliveryService implements OnModuleDestroy {
         settled
           .filter((a) => a.state === 'pending' && a.nextAttemptAt)
           .map((a) =>
-            drainJob(subscriptionId, a.nextAttemptAt!, `webhook-${a.deliveryId}-${a.attempt + 1}`),
+            drainJob(
+              subscriptionId,
+              lane,
+              a.nextAttemptAt!,
+              `webhook-${a.deliveryId}-${a.attempt + 1}`,
+            ),
           ),
       );
     });
@@ -166,7 +177,7 @@ export class WebhookDeliveryService implements OnModuleDestroy {
       const subscriptions = await this.webhooks.overdueSubscriptions(manager, overdueSeconds);
       await this.outbox.enqueueMany(
         manager,
-        subscriptions.map((id) => drainJob(id)),
+        subscriptions.map((s) => drainJob(s.subscription_id, s.lane)),
       );
       return { subscriptions: subscriptions.length };
     });

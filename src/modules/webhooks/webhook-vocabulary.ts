@@ -27,10 +27,12 @@ export function isLifecycleEvent(type: string): type is LifecycleEventType {
 }
 
 /**
- * The order a subscription's due deliveries are leased in, lowest first: alerts (and test
- * messages) before lifecycle messages, so a carrier feed of thousands of events does not hold
- * back an SLA breach.
+ * Which lane a delivery goes out on: 0 for alerts (and test messages), 1 for lifecycle
+ * messages. Each lane has its own drain job on its own queue, so a carrier feed of thousands
+ * of events does not hold back an SLA breach.
  */
-export function deliveryPriority(type: string): number {
+export type DeliveryLane = 0 | 1;
+
+export function deliveryPriority(type: string): DeliveryLane {
   return isLifecycleEvent(type) ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../common/db/returning';
-import type { DeliveryState } from './webhook-vocabulary';
+import type { DeliveryLane, DeliveryState } from './webhook-vocabulary';
 
 export interface SubscriptionRow {
   id: string;
@@ -216,7 +216,7 @@ export class WebhooksRepository {
   insertForSubscribers(
     manager: EntityManager,
     messages: NewMessage[],
-  ): Promise<{ id: string; subscription_id: string }[]> {
+  ): Promise<{ id: string; subscription_id: string; priority: DeliveryLane }[]> {
     // No conflict target: an alert message conflicts on (subscription, alert, type), a
     // lifecycle one on (subscription, type, message_key); either is skipped.
     return manager.query(
@@ -229,7 +229,7 @@ export class WebhooksRepository {
         WHERE s.active AND s.deleted_at IS NULL
         ORDER BY m.n
        ON CONFLICT DO NOTHING
-       RETURNING id, subscription_id`,
+       RETURNING id, subscription_id, priority`,
       [
         messages.map((m) => m.type),
         messages.map((m) => m.alertId),
@@ -304,22 +304,27 @@ export class WebhooksRepository {
    * then the oldest due. Of a lifecycle key's pending messages only the oldest is leasable: the
    * next waits while it is sent or retried, so a receiver gets a shipment's messages in order.
    */
-  leaseDue(subscriptionId: string, limit: number, leaseSeconds: number): Promise<LeasedDelivery[]> {
+  leaseDue(
+    subscriptionId: string,
+    lane: DeliveryLane,
+    limit: number,
+    leaseSeconds: number,
+  ): Promise<LeasedDelivery[]> {
     return returning<LeasedDelivery>(
       this.dataSource,
       `UPDATE webhook_deliveries d SET lease_until = now() + make_interval(secs => $3)
          FROM (SELECT id FROM webhook_deliveries p
-                WHERE subscription_id = $1 AND state = 'pending'
+                WHERE subscription_id = $1 AND state = 'pending' AND priority = $4
                   AND (lease_until IS NULL OR lease_until < now())
                   -- A second of slack for the clocks of BullMQ's delay and PostgreSQL.
                   AND (next_attempt_at IS NULL OR next_attempt_at <= now() + interval '1 second')
                   AND ${HEAD_OF_ITS_KEY}
-                ORDER BY priority, next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) due,
+                ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED) due,
               webhook_subscriptions s
         WHERE d.id = due.id AND s.id = d.subscription_id
        RETURNING d.id, d.subscription_id, d.payload, d.attempts, d.ordering_key, s.url, s.secret,
                  s.active AND s.deleted_at IS NULL AS deliverable`,
-      [subscriptionId, limit, leaseSeconds],
+      [subscriptionId, limit, leaseSeconds, lane],
     );
   }
 
@@ -420,14 +425,16 @@ export class WebhooksRepository {
    * jobs were lost (Redis lost its data, say). A lifecycle message waiting behind an earlier one
    * of its key is not late: the earlier one's retry sends it.
    */
-  async overdueSubscriptions(manager: EntityManager, overdueSeconds: number): Promise<string[]> {
-    const rows: { subscription_id: string }[] = await manager.query(
-      `SELECT DISTINCT subscription_id FROM webhook_deliveries p
+  overdueSubscriptions(
+    manager: EntityManager,
+    overdueSeconds: number,
+  ): Promise<{ subscription_id: string; lane: DeliveryLane }[]> {
+    return manager.query(
+      `SELECT DISTINCT subscription_id, priority AS lane FROM webhook_deliveries p
         WHERE state = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
           AND (lease_until IS NULL OR lease_until < now())
           AND ${HEAD_OF_ITS_KEY}`,
       [overdueSeconds],
     );
-    return rows.map((r) => r.subscription_id);
   }
 }

@@ -68,10 +68,11 @@ export class WebhooksService {
   async publish(manager: EntityManager, messages: WebhookMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const created = await this.webhooks.insertForSubscribers(manager, messages.map(frozen));
-    // One drain per subscription sends the lot, however many messages.
+    // One drain per subscription and lane sends the lot, however many messages.
+    const lanes = new Map(created.map((d) => [`${d.subscription_id}/${d.priority}`, d]));
     await this.outbox.enqueueMany(
       manager,
-      [...new Set(created.map((d) => d.subscription_id))].map((id) => drainJob(id)),
+      [...lanes.values()].map((d) => drainJob(d.subscription_id, d.priority)),
     );
   }
 
