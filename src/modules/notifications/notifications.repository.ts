@@ -130,6 +130,24 @@ const RULE_COLUMNS = `id, name, channel, recipients, kinds, countries, prioritie
   last_digest_on::text AS last_digest_on, last_failure_at, last_failure, version, created_by,
   created_at, updated_at`;
 
+/** A rule's writable fields, in the order of the INSERT and UPDATE below. */
+function ruleParams(fields: RuleFields, lastDigestOn: string | null): unknown[] {
+  return [
+    fields.name,
+    fields.recipients,
+    fields.kinds,
+    fields.countries,
+    fields.priorities,
+    fields.carrier_ids,
+    fields.escalate_after,
+    fields.escalate_after_seconds,
+    fields.escalate_to,
+    fields.digest_at,
+    fields.notify_resolved,
+    lastDigestOn,
+  ];
+}
+
 @Injectable()
 export class NotificationsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -147,21 +165,7 @@ export class NotificationsRepository {
               notify_resolved, last_digest_on, created_by)
        VALUES ($1, 'email', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        RETURNING ${RULE_COLUMNS}`,
-      [
-        fields.name,
-        fields.recipients,
-        fields.kinds,
-        fields.countries,
-        fields.priorities,
-        fields.carrier_ids,
-        fields.escalate_after,
-        fields.escalate_after_seconds,
-        fields.escalate_to,
-        fields.digest_at,
-        fields.notify_resolved,
-        lastDigestOn,
-        by,
-      ],
+      [...ruleParams(fields, lastDigestOn), by],
     );
     return rows[0];
   }
@@ -200,22 +204,7 @@ export class NotificationsRepository {
               version = version + 1, updated_at = now()
         WHERE id = $1 AND version = $2 AND deleted_at IS NULL
         RETURNING ${RULE_COLUMNS}`,
-      [
-        id,
-        version,
-        fields.name,
-        fields.recipients,
-        fields.kinds,
-        fields.countries,
-        fields.priorities,
-        fields.carrier_ids,
-        fields.escalate_after,
-        fields.escalate_after_seconds,
-        fields.escalate_to,
-        fields.digest_at,
-        fields.notify_resolved,
-        lastDigestOn,
-      ],
+      [id, version, ...ruleParams(fields, lastDigestOn)],
     );
     return rows[0];
   }
