@@ -79,7 +79,11 @@ export class AppModule {
           forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
         }),
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(env.DATABASE_URL, env.DB_POOL_SIZE),
+          ...dataSourceOptions(env.DATABASE_URL, env.DB_POOL_SIZE, {
+            connectionTimeoutMillis: env.DB_ACQUIRE_TIMEOUT_MS,
+            statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+            idle_in_transaction_session_timeout: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          }),
           migrations: [],
           autoLoadEntities: true,
           // Start-up already checked the server; don't spend 30 s retrying if it vanished since.

@@ -13,6 +13,13 @@ import { MetricsService } from './modules/metrics/metrics.service';
 import openApiMetadata from './metadata';
 import { setupConsole } from './modules/console/console-setup';
 import fastifyCompress from '@fastify/compress';
+import {
+  clientErrorHandler,
+  MAX_URL_LENGTH,
+  refusalBody,
+  RouteMethods,
+} from './common/http/http-refusals';
+import { PROBLEM_CONTENT_TYPE } from './common/errors/problem-details.filter';
 
 export const API_PREFIX = 'api/v1';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -26,6 +33,8 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: env.TRUST_PROXY,
+    // Refusals the HTTP server makes itself (431, 400, 408) are problem+json too.
+    clientErrorHandler,
     // Keep a caller's X-Request-Id (if sane) so one id follows a request across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -52,10 +61,21 @@ export async function createApp(
   app.useGlobalPipes(new LifelineValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Every route's methods, so a known path asked with another method gets 405 and Allow.
+  const routeMethods = new RouteMethods();
+  fastify.decorate('routeMethods', routeMethods);
   // A route may raise its own body limit with @RouteConfig({ bodyLimit }) (the event batch).
   fastify.addHook('onRoute', (route) => {
+    routeMethods.add(route.method, route.url);
     const limit = (route.config as { bodyLimit?: number } | undefined)?.bodyLimit;
     if (limit) route.bodyLimit = limit;
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.url.length <= MAX_URL_LENGTH) return;
+    return reply
+      .code(414)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(refusalBody('uri_too_long', `The URL is longer than ${MAX_URL_LENGTH} characters.`));
   });
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply) => {

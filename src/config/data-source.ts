@@ -4,7 +4,15 @@ import type { DataSourceOptions } from 'typeorm';
 /** Where compiled migrations live: `dist/migrations` beside `dist/config`. */
 export const MIGRATIONS_GLOB = join(__dirname, '..', 'migrations', '[0-9]*-*.js');
 
-export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourceOptions {
+/**
+ * `extra` goes to node-postgres: the app passes its acquire timeout and the statement and
+ * idle-in-transaction timeouts PostgreSQL enforces on its sessions (migrations run without).
+ */
+export function dataSourceOptions(
+  databaseUrl: string,
+  poolSize = 10,
+  extra: Record<string, unknown> = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -16,6 +24,6 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 10): DataSourc
     synchronize: false,
     migrationsRun: false,
     poolSize,
-    extra: { connectionTimeoutMillis: 5_000, application_name: 'lifeline' },
+    extra: { connectionTimeoutMillis: 5_000, application_name: 'lifeline', ...extra },
   };
 }

@@ -84,6 +84,30 @@ export class Env {
   @Max(100)
   DB_POOL_SIZE = 10;
 
+  /**
+   * The longest a request waits for a PostgreSQL connection (from the pool, or a new one);
+   * past it the request is answered 503 with Retry-After rather than left hanging.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DB_ACQUIRE_TIMEOUT_MS = 2_000;
+
+  /** PostgreSQL cancels any statement of Lifeline's that runs longer (a stuck query). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  DB_STATEMENT_TIMEOUT_MS = 60_000;
+
+  /** PostgreSQL ends a session left idle inside a transaction this long, freeing its locks. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
   /** Requests per minute allowed to one API key (or one address, before authentication). */
   @Type(() => Number)
   @IsInt()

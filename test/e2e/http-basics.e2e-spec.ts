@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { brotliDecompressSync } from 'node:zlib';
 import { bearer, bootApp, type TestApp } from '../helpers/app';
 
@@ -98,6 +99,51 @@ describe('HTTP basics', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(PROBLEM);
     expect(res.body.code).toBe('not_found');
+  });
+
+  it('answers 405 problem+json with Allow to a known path asked with another method', async () => {
+    const res = await t.http.delete('/api/v1/requests').set(bearer(t.adminKey));
+    expect(res.status).toBe(405);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(res.headers.allow).toBe('GET, HEAD, POST');
+    expect(res.body).toMatchObject({ status: 405, code: 'method_not_allowed' });
+    const one = await t.http
+      .put('/api/v1/requests/7f6f0a52-1b1e-4a57-9d7c-0d5bb1a2f001')
+      .set(bearer(t.adminKey));
+    expect(one.status).toBe(405);
+    expect(one.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('answers the HTTP server’s own refusals as problem+json: 414, 431 and 400', async () => {
+    const long = await t.http.get(`/api/v1/requests?q=${'a'.repeat(5000)}`);
+    expect(long.status).toBe(414);
+    expect(long.headers['content-type']).toMatch(PROBLEM);
+    expect(long.body).toMatchObject({ status: 414, code: 'uri_too_long' });
+    await t.app.listen(0, '127.0.0.1');
+    const port = Number(new URL(await t.app.getUrl()).port);
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (d) => (answer += d.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const huge = await raw(
+      `GET /api/v1/requests?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge).toContain(`Content-Type: application/problem+json`);
+    expect(JSON.parse(huge.split('\r\n\r\n')[1])).toMatchObject({
+      status: 431,
+      code: 'headers_too_large',
+    });
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbage.split('\r\n\r\n')[1])).toMatchObject({
+      status: 400,
+      code: 'malformed_request',
+    });
   });
 
   it('refuses a page size over the bound, naming limit', async () => {

@@ -12,13 +12,16 @@ export const ERROR_STATUS = {
   conflict: HttpStatus.CONFLICT,
   precondition_failed: HttpStatus.PRECONDITION_FAILED,
   payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
+  uri_too_long: HttpStatus.URI_TOO_LONG,
+  headers_too_large: 431,
+  request_timeout: HttpStatus.REQUEST_TIMEOUT,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   unprocessable: HttpStatus.UNPROCESSABLE_ENTITY,
   precondition_required: HttpStatus.PRECONDITION_REQUIRED,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
   internal_error: HttpStatus.INTERNAL_SERVER_ERROR,
   service_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
-} as const satisfies Record<string, HttpStatus>;
+} as const satisfies Record<string, HttpStatus | 431>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -33,6 +36,9 @@ export const ERROR_TITLE = {
   conflict: 'Conflict',
   precondition_failed: 'The resource changed since you read it',
   payload_too_large: 'The request body is too large',
+  uri_too_long: 'The URL is too long',
+  headers_too_large: 'The request headers are too large',
+  request_timeout: 'The request took too long to arrive',
   unsupported_media_type: 'Unsupported media type',
   unprocessable: 'The request cannot be processed',
   precondition_required: 'If-Match is required',

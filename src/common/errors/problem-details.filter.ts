@@ -5,6 +5,7 @@ import {
   type ExceptionFilter,
   HttpException,
   Logger,
+  NotFoundException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
@@ -66,6 +67,75 @@ function databaseProblem(exception: unknown): DomainError | undefined {
   }
 }
 
+/** Seconds a client is told to wait before retrying while a dependency is away. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** PostgreSQL error classes that mean "the server is not there right now", not "your input". */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown: terminated by the administrator (or a restart)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or shutting down
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006', // connection exceptions
+]);
+
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** What the pg pool and ioredis say when the server went away or the pool waited too long. */
+const UNAVAILABLE_MESSAGES = [
+  /timeout exceeded when trying to connect/i,
+  /connection terminated/i,
+  /connection (is )?closed/i,
+  /client has encountered a connection error/i,
+  /cannot use a pool after calling end/i,
+  /the database system is (starting up|shutting down|in recovery mode)/i,
+  /max retries per request/i,
+  /stream isn't writeable/i,
+];
+
+/**
+ * True when `exception` says PostgreSQL or Redis is unreachable, restarting or refusing
+ * connections: the request may work in a few seconds, so the client is told 503 and when to
+ * retry, not 500. Looks through TypeORM's wrapper to the driver's error and its cause.
+ */
+export function isDependencyUnavailable(exception: unknown, depth = 0): boolean {
+  if (!exception || typeof exception !== 'object' || depth > 3) return false;
+  const e = exception as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: unknown;
+    cause?: unknown;
+    name?: unknown;
+  };
+  if (
+    typeof e.code === 'string' &&
+    (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_ERRNOS.has(e.code))
+  )
+    return true;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (
+    typeof e.message === 'string' &&
+    UNAVAILABLE_MESSAGES.some((re) => re.test(e.message as string))
+  )
+    return true;
+  return (
+    isDependencyUnavailable(e.driverError, depth + 1) || isDependencyUnavailable(e.cause, depth + 1)
+  );
+}
+
 /** A problem answered before to the same Idempotency-Key and body, answered again as it was. */
 export class ReplayedProblem extends Error {
   constructor(readonly problem: ProblemDocument) {
@@ -110,6 +180,15 @@ export function toProblem(exception: unknown, instance?: string): ProblemDocumen
   }
   const fromDatabase = databaseProblem(exception);
   if (fromDatabase) return toProblem(fromDatabase, instance);
+  if (isDependencyUnavailable(exception)) {
+    return toProblem(
+      new DomainError(
+        'service_unavailable',
+        `Lifeline cannot reach its database or queue right now; nothing was changed. Retry in ${RETRY_AFTER_SECONDS} s.`,
+      ),
+      instance,
+    );
+  }
   return {
     type: problemType('internal_error'),
     title: ERROR_TITLE.internal_error,
@@ -124,16 +203,41 @@ export function toProblem(exception: unknown, instance?: string): ProblemDocumen
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+  private unavailableLoggedAt = 0;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = toProblem(exception, request?.url);
+    let problem = toProblem(exception, request?.url);
+    // A path served under other methods: 405 with the methods it takes, not 404.
+    const routes = (request?.server as { routeMethods?: { allowed(path: string): string[] } })
+      ?.routeMethods;
+    if (exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message)) {
+      const allowed = routes?.allowed(request.url) ?? [];
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '));
+        problem = toProblem(
+          new DomainError(
+            'method_not_allowed',
+            `${request.method} is not allowed on ${request.url.split('?')[0]}: use ${allowed.join(', ')}.`,
+          ),
+          request.url,
+        );
+      }
+    }
     if (problem.status >= 500) {
       const errorId = randomUUID();
       problem.errorId = errorId;
-      if (!(exception instanceof HttpException) || problem.status === 500) {
+      if (problem.code === 'service_unavailable' && !(exception instanceof HttpException)) {
+        // One line per outage, not one per refused request.
+        if (Date.now() - this.unavailableLoggedAt > 10_000) {
+          this.unavailableLoggedAt = Date.now();
+          this.logger.warn(
+            `Answering 503: a dependency is unreachable (${(exception as Error)?.message ?? exception})`,
+          );
+        }
+      } else if (!(exception instanceof HttpException) || problem.status === 500) {
         this.logger.error(
           { err: exception, errorId, requestId: request?.id },
           `Unhandled error ${errorId}`,
@@ -142,6 +246,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (reply.sent) return;
     if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="lifeline"');
+    if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 }

@@ -1,8 +1,9 @@
+import { QueryFailedError } from 'typeorm';
 import { BadRequestException, HttpStatus, PayloadTooLargeException } from '@nestjs/common';
 import { ValidationError } from 'class-validator';
 import { DomainError } from './domain-error';
 import { ERROR_STATUS, ERROR_TITLE, type ErrorCode } from './error-codes';
-import { problemType, toProblem } from './problem-details.filter';
+import { isDependencyUnavailable, problemType, toProblem } from './problem-details.filter';
 import { flattenValidationErrors } from './validation';
 
 function validationError(
@@ -18,6 +19,39 @@ function validationError(
 }
 
 describe('problem details', () => {
+  it('answers 503 when PostgreSQL or Redis is away, whatever form the driver gives it', () => {
+    const terminated = new QueryFailedError(
+      'SELECT 1',
+      [],
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+    );
+    const away = [
+      terminated,
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      new Error('timeout exceeded when trying to connect'),
+      new Error('Connection terminated unexpectedly'),
+      Object.assign(new Error('Reached the max retries per request limit'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ];
+    for (const error of away) {
+      expect([error.message, isDependencyUnavailable(error)]).toEqual([error.message, true]);
+      expect(toProblem(error)).toMatchObject({ status: 503, code: 'service_unavailable' });
+    }
+    const bug = new TypeError("Cannot read properties of undefined (reading 'id')");
+    expect(isDependencyUnavailable(bug)).toBe(false);
+    expect(toProblem(bug).status).toBe(500);
+    const unique = new QueryFailedError(
+      'INSERT',
+      [],
+      Object.assign(new Error('duplicate'), { code: '23505' }),
+    );
+    expect(toProblem(unique).status).toBe(409);
+  });
+
   it('maps every domain error code to its status and title', () => {
     for (const code of Object.keys(ERROR_STATUS) as ErrorCode[]) {
       const problem = toProblem(new DomainError(code, 'why'), '/x');
