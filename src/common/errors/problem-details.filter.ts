@@ -102,6 +102,8 @@ const UNAVAILABLE_MESSAGES = [
   /client has encountered a connection error/i,
   /cannot use a pool after calling end/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
+  /is not currently accepting connections/i,
+  /terminating connection due to administrator command/i,
   /max retries per request/i,
   /stream isn't writeable/i,
 ];
