@@ -24,7 +24,7 @@ export class AddLifecycleWebhooks1764633600000 implements MigrationInterface {
     // The lease walks a subscription's pending deliveries in this order: alerts first.
     await q.query(`DROP INDEX webhook_deliveries_pending`);
     await q.query(`
-      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (subscription_id, priority, next_attempt_at)
+      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (subscription_id, priority, next_attempt_at, seq)
         WHERE state = 'pending'`);
     // Whether an earlier message of the same shipment or request is still pending.
     await q.query(`

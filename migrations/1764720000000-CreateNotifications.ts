@@ -74,7 +74,7 @@ export class CreateNotifications1764720000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX notification_digests_once ON notification_messages (rule_id, digest_on, recipient) WHERE purpose = 'digest'`,
     );
     await q.query(
-      `CREATE INDEX notification_messages_due ON notification_messages (due_at) WHERE state = 'pending'`,
+      `CREATE INDEX notification_messages_due ON notification_messages (due_at, created_at) WHERE state = 'pending'`,
     );
     await q.query(
       `CREATE INDEX notification_messages_list ON notification_messages (rule_id, created_at DESC, id DESC)`,

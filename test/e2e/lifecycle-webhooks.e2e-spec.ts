@@ -42,7 +42,7 @@ async function publishLosingJobs(
   await t.dataSource.transaction(async (manager: EntityManager) => {
     await t.app.get(WebhooksService).publish(manager, messages);
     await manager.query(
-      `DELETE FROM outbox WHERE job_name = 'deliver-webhooks' AND payload->>'subscriptionId' = $1`,
+      `DELETE FROM outbox WHERE job_name IN ('deliver-webhooks', 'deliver-lifecycle-webhooks') AND payload->>'subscriptionId' = $1`,
       [subscriptionId],
     );
   });

@@ -12,11 +12,17 @@ import {
 } from '../helpers/factories';
 import { SmtpCatcher } from '../helpers/smtp-catcher';
 
-/** A clock the test moves: escalations and digests fall due when it says so. */
+/** A clock that runs at real speed and that the test moves forward or back at will. */
 class SetClock extends Clock {
-  at = new Date();
+  private offsetMs = 0;
+  get at(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  set at(instant: Date) {
+    this.offsetMs = instant.getTime() - Date.now();
+  }
   now(): Date {
-    return new Date(this.at);
+    return this.at;
   }
 }
 
@@ -201,8 +207,13 @@ describe('alerts that reach a person by email', () => {
     expect(mail.html).toContain(`href="https://lifeline.test/console/requests/${request.id}"`);
     expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
     expect(smtp.to(deputy)[0].messageId).not.toBe(mail.messageId);
-    // The urgent request is outside the rule that wants only stat ones.
-    await new Promise((r) => setTimeout(r, 500));
+    // The urgent request is outside the rule that wants only stat ones: nothing was decided.
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM notification_messages m
+         JOIN notification_rules r ON r.id = m.rule_id WHERE $1 = ANY (r.recipients)`,
+      [other],
+    );
+    expect(n).toBe(0);
     expect(smtp.to(other)).toEqual([]);
     const sent = await deliveries(rule.id);
     expect(sent).toHaveLength(2);
@@ -302,6 +313,30 @@ describe('alerts that reach a person by email', () => {
     expect(cancelled).toEqual([
       { state: 'cancelled', last_error: 'The alert was acknowledged before its escalation.' },
     ]);
+  });
+
+  it('escalates at its instant, by its own wake-up, with nobody calling the sender', async () => {
+    const [desk, chief] = [addr('desk'), addr('chief')];
+    await ok(
+      await createRule({
+        to: [desk],
+        match: { countries: ['BJ'] },
+        escalateAfter: 'PT2S',
+        escalateTo: [chief],
+      }),
+    );
+    const { breach } = await breachedRequest('BJ', 'BJCOO');
+    const mail = await eventually(async () => smtp.to(chief)[0], 15_000, 'the escalation');
+    const arrived = time.now().getTime();
+    expect(mail.subject).toMatch(/^\[Escalation\] SLA breached: REQ-\d{4}-\d{6} \(Benin\)/);
+    const [row] = await t.dataSource.query(
+      `SELECT due_at FROM notification_messages WHERE alert_id = $1 AND purpose = 'escalation'`,
+      [breach.id],
+    );
+    // Arrived once due by Lifeline's clock, and not a sweep's 15 s later.
+    const late = arrived - new Date(row.due_at).getTime();
+    expect(late).toBeGreaterThanOrEqual(0);
+    expect(late).toBeLessThan(5_000);
   });
 
   it('follows up in the same thread when the breach is resolved', async () => {

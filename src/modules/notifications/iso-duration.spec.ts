@@ -9,7 +9,20 @@ describe('ISO 8601 durations for escalation', () => {
   });
 
   it('refuses what is not a fixed, positive duration', () => {
-    for (const text of ['', 'P', 'PT', 'PT0S', 'P1M', 'P1Y', '2h', 'PT1.5H', 'P1DT', '-PT1H']) {
+    for (const text of [
+      '',
+      'P',
+      'PT',
+      'PT0S',
+      'P367D',
+      'P9999999W',
+      'P1M',
+      'P1Y',
+      '2h',
+      'PT1.5H',
+      'P1DT',
+      '-PT1H',
+    ]) {
       expect([text, durationSeconds(text)]).toEqual([text, undefined]);
     }
   });

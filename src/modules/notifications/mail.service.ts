@@ -13,9 +13,12 @@ import { type MessageRow, NotificationsRepository } from './notifications.reposi
 import { sendJob } from './notifications.service';
 import { smtpAccepted, smtpFailure, type SmtpOutcome } from './smtp-outcome';
 
-/** Messages one job takes at once; they go out over a small pool of SMTP connections. */
-const BATCH = 50;
+/**
+ * Messages one job leases at once: no more than its SMTP connections carry together, so no
+ * message waits for a connection while its lease runs.
+ */
 const POOL_CONNECTIONS = 5;
+const BATCH = POOL_CONNECTIONS * 2;
 
 export interface SendResult {
   sent: number;

@@ -289,8 +289,8 @@ export class NotificationsRepository {
   }
 
   /**
-   * Gives up the escalations of these alerts not yet being sent: someone acted on the alert
-   * (acknowledged it) or its cause ended.
+   * Gives up the escalations of these alerts: someone acted on the alert (acknowledged it) or
+   * its cause ended. One being sent right now still goes (and is recorded as sent).
    */
   async cancelEscalations(
     manager: EntityManager,
@@ -301,7 +301,6 @@ export class NotificationsRepository {
       manager,
       `UPDATE notification_messages SET state = 'cancelled', last_error = $2
         WHERE alert_id = ANY ($1::uuid[]) AND purpose = 'escalation' AND state = 'pending'
-          AND (lease_until IS NULL OR lease_until < now())
         RETURNING id`,
       [alertIds, why],
     );
@@ -334,11 +333,20 @@ export class NotificationsRepository {
       this.dataSource,
       `UPDATE notification_messages m
           SET lease_until = now() + make_interval(secs => $3), attempts = m.attempts + 1
-         FROM (SELECT id FROM notification_messages
-                WHERE state = 'pending' AND due_at <= $1
-                  AND next_attempt_at <= now() + interval '1 second'
-                  AND (lease_until IS NULL OR lease_until < now())
-                ORDER BY due_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+         FROM (SELECT n.id FROM notification_messages n
+                WHERE n.state = 'pending' AND n.due_at <= $1
+                  AND n.next_attempt_at <= now() + interval '1 second'
+                  AND (n.lease_until IS NULL OR n.lease_until < now())
+                  -- A rule deleted while its alert's transaction ran: nothing more from it.
+                  AND EXISTS (SELECT 1 FROM notification_rules r
+                               WHERE r.id = n.rule_id AND r.deleted_at IS NULL)
+                  -- An escalation only for an alert still open (acknowledged meanwhile: not).
+                  AND (n.purpose <> 'escalation' OR EXISTS (SELECT 1 FROM alerts a
+                        WHERE a.id = n.alert_id AND a.state = 'open'))
+                  -- A follow-up after the message it answers, never before.
+                  AND (n.in_reply_to IS NULL OR NOT EXISTS (SELECT 1 FROM notification_messages o
+                        WHERE o.message_id = n.in_reply_to AND o.state = 'pending'))
+                ORDER BY n.due_at, n.created_at LIMIT $2 FOR UPDATE OF n SKIP LOCKED) due
         WHERE m.id = due.id
         RETURNING ${MESSAGE_COLUMNS}`,
       [now, limit, leaseSeconds],
@@ -347,8 +355,9 @@ export class NotificationsRepository {
 
   /**
    * Records one attempt and what follows: sent, failed for good, or pending until
-   * `nextAttemptAt`. Only while the lease is ours (`attempts` unchanged): a message whose lease
-   * ran out and was taken by another worker is left to it. Returns the rule, when it settled.
+   * `nextAttemptAt`. A failure only while the lease is ours (`attempts` unchanged): a message
+   * whose lease ran out and was taken by another worker is left to it. Returns the rule, when
+   * it settled.
    */
   async settle(
     manager: EntityManager,
@@ -369,7 +378,10 @@ export class NotificationsRepository {
           SET state = $3, lease_until = NULL, next_attempt_at = COALESCE($4, next_attempt_at),
               last_error = $5, smtp_response = COALESCE($6, smtp_response),
               sent_at = CASE WHEN $3 = 'sent' THEN now() ELSE sent_at END
-        WHERE id = $1 AND attempts = $2 AND state = 'pending'
+        WHERE id = $1
+          -- Ours while the lease is; a message a server accepted is recorded sent whatever
+          -- happened meanwhile (a lease that ran out, an escalation cancelled mid-send).
+          AND ((attempts = $2 AND state = 'pending') OR ($3 = 'sent' AND state <> 'sent'))
         RETURNING rule_id`,
       [
         message.id,

@@ -37,10 +37,11 @@ function countryName(code: string | null): string | null {
 export function sendJob(clock: Clock, dueAt?: Date) {
   const waitMs = dueAt ? clock.msUntil(dueAt) : 0;
   if (waitMs <= 1_000) return { item: { name: 'send-notifications' as const, data: {} } };
+  // The job shared by a slice runs at the slice's end, when all of its messages are due.
   const slice = Math.ceil(dueAt!.getTime() / WAKE_SLICE_MS) * WAKE_SLICE_MS;
   return {
     item: { name: 'send-notifications' as const, data: {} },
-    runAt: new Date(Date.now() + Math.ceil(waitMs)),
+    runAt: new Date(Date.now() + Math.ceil(clock.msUntil(new Date(slice)))),
     jobId: `notify-${slice}`,
   };
 }
