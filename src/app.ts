@@ -77,6 +77,12 @@ export async function createApp(
       .header('content-type', PROBLEM_CONTENT_TYPE)
       .send(refusalBody('uri_too_long', `The URL is longer than ${MAX_URL_LENGTH} characters.`));
   });
+  // Draining (SIGTERM received): answers still go out, each closing its connection.
+  const shutdown: ShutdownState = { draining: false };
+  fastify.decorate('shutdown', shutdown);
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (shutdown.draining) reply.header('connection', 'close');
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (request: FastifyRequest, reply) => {
     reply.header('x-request-id', request.id);
@@ -115,6 +121,18 @@ export async function setupOpenApi(app: NestFastifyApplication): Promise<void> {
 }
 
 /** Stops the process gracefully on SIGTERM/SIGINT, or anyway after the timeout. */
+/** What the HTTP layer knows of a shutdown under way (decorated on Fastify as `shutdown`). */
+export interface ShutdownState {
+  draining: boolean;
+}
+
+/**
+ * SIGTERM or SIGINT: an API drains first (SHUTDOWN_DRAIN_SECONDS: still answering, readiness
+ * 503, `Connection: close` on every answer), then closes: SSE streams end with a `shutdown`
+ * event, workers stop taking jobs and finish or hand back theirs, the HTTP server closes once
+ * its last request is answered, then the database and Redis connections. Past
+ * SHUTDOWN_TIMEOUT_SECONDS it exits anyway.
+ */
 export function closeOnSignals(
   app: INestApplicationContext,
   env: Env,
@@ -129,13 +147,22 @@ export function closeOnSignals(
       log(`Shutdown took longer than ${env.SHUTDOWN_TIMEOUT_SECONDS} s: exiting now`);
       process.exit(1);
     }, env.SHUTDOWN_TIMEOUT_SECONDS * 1000).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: Error) => {
-        log(`Shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
+    const http = 'getHttpAdapter' in app ? (app as NestFastifyApplication) : undefined;
+    const state = (http?.getHttpAdapter().getInstance() as { shutdown?: ShutdownState } | undefined)
+      ?.shutdown;
+    if (state) state.draining = true;
+    const drained = state
+      ? new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_DRAIN_SECONDS * 1000))
+      : Promise.resolve();
+    drained
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (error: Error) => {
+          log(`Shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -120,7 +120,18 @@ export class Env {
   @IsInt()
   @Min(1)
   @Max(600)
-  SHUTDOWN_TIMEOUT_SECONDS = 25;
+  SHUTDOWN_TIMEOUT_SECONDS = 10;
+
+  /**
+   * On SIGTERM the API first drains this long: it still accepts and answers requests (with
+   * `Connection: close`) while /health/ready says 503, so a load balancer stops sending it
+   * traffic and requests already on their way are answered rather than reset.
+   */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(60)
+  SHUTDOWN_DRAIN_SECONDS = 2;
 
   /**
    * How long a worker's hold on a job lasts without renewal; a job whose worker died is

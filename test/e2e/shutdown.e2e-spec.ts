@@ -114,6 +114,11 @@ describe('the API on SIGTERM', () => {
     await new Promise((r) => setTimeout(r, 30));
     const signalledAt = Date.now();
     api.child.kill('SIGTERM');
+    // While it drains, it tells load balancers to send traffic elsewhere.
+    await new Promise((r) => setTimeout(r, 200));
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'shutting_down' });
     const answers = await Promise.all(load);
     const exit = await api.exited;
     const exitedAfterMs = Date.now() - signalledAt;

@@ -110,7 +110,8 @@ export class AlertStream implements OnModuleDestroy {
           send: (alert) => {
             if (!closed) raw.write(options.format(alert));
           },
-          close: () => raw.end(),
+          // Lifeline is shutting down: tell the client, which reconnects (elsewhere).
+          close: () => raw.end('event: shutdown\ndata: {"reconnect":true}\n\n'),
         },
         options.after,
       );

@@ -86,6 +86,13 @@ export class HealthController {
     },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessReport> {
+    if ((reply.server as { shutdown?: { draining: boolean } }).shutdown?.draining) {
+      reply.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return {
+        status: 'shutting_down',
+        detail: 'Lifeline is shutting down: send traffic elsewhere',
+      };
+    }
     try {
       const report = await this.health.check([
         () => this.probe('postgresql', () => this.dataSource.query('SELECT 1')),
