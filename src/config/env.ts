@@ -141,7 +141,7 @@ export class Env {
   @IsInt()
   @Min(1)
   @Max(600)
-  JOB_LOCK_SECONDS = 30;
+  JOB_LOCK_SECONDS = 8;
 
   /** A queue whose oldest waiting job is this old while its worker idles gets a new worker. */
   @Type(() => Number)
