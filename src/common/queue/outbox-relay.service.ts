@@ -1,3 +1,4 @@
+import { OutageLog } from '../outage-log';
 import {
   Injectable,
   Logger,
@@ -37,6 +38,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
+  /** The LISTEN connection: while it is away the relay polls every second. */
+  private readonly listenerOutage = new OutageLog('The outbox listener (PostgreSQL)', this.logger);
   private listener?: Client;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -102,7 +105,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       if (peek && !(await this.outbox.anyUnsent())) return;
       while (!this.stopped) {
         const sent = await this.outbox.relayBatch(BATCH, (rows) => this.send(rows));
-        if (this.failures > 0) this.logger.log('Redis is back: outbox relay resumed');
+        if (this.failures > 0) this.logger.log('Outbox relay resumed');
         this.failures = 0;
         if (sent < BATCH) return;
       }
@@ -158,7 +161,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       if (retrying) return;
       retrying = true;
       this.listener = undefined;
-      this.logger.warn(`Outbox listener lost (${reason}); polling until it is back`);
+      this.listenerOutage.failed(reason);
       client.end().catch(() => undefined);
       setTimeout(() => void this.listen(), 2_000).unref();
     };
@@ -168,6 +171,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       await client.connect();
       await client.query('LISTEN outbox');
       this.listener = client;
+      this.listenerOutage.succeeded();
       if (this.stopped) await client.end();
     } catch (error) {
       retry((error as Error).message);

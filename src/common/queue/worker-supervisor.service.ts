@@ -1,3 +1,5 @@
+import { isDependencyUnavailable } from '../errors/problem-details.filter';
+import { OutageLog } from '../outage-log';
 import {
   Injectable,
   Logger,
@@ -41,6 +43,10 @@ const TICK_MS = 2_000;
 @Injectable()
 export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Workers');
+  private readonly outage = new OutageLog(
+    'A dependency of the jobs (PostgreSQL or Redis)',
+    this.logger,
+  );
   private readonly workers = new Map<QueueName, Supervised>();
   private timer?: NodeJS.Timeout;
   private lastSchedulesAt = 0;
@@ -112,9 +118,12 @@ export class WorkerSupervisor implements OnApplicationBootstrap, BeforeApplicati
       restarts,
     };
     worker.on('error', (error) => this.logger.debug(`Worker ${queue}: ${error.message}`));
-    worker.on('failed', (job, error) =>
-      this.logger.warn(`Job ${queue}/${job?.name} ${job?.id} failed: ${error.message}`),
-    );
+    worker.on('failed', (job, error) => {
+      // A database or Redis outage fails every job for a while: one line for all of them.
+      if (isDependencyUnavailable(error)) this.outage.failed(error.message);
+      else this.logger.warn(`Job ${queue}/${job?.name} ${job?.id} failed: ${error.message}`);
+    });
+    worker.on('completed', () => this.outage.succeeded());
     this.workers.set(queue, supervised);
   }
 
