@@ -8,6 +8,7 @@ import { CreateConsoleSessions1764460800000 } from './1764460800000-CreateConsol
 import { AddAlertReference1764547200000 } from './1764547200000-AddAlertReference';
 import { AddLifecycleWebhooks1764633600000 } from './1764633600000-AddLifecycleWebhooks';
 import { CreateNotifications1764720000000 } from './1764720000000-CreateNotifications';
+import { AddRequestNotes1764806400000 } from './1764806400000-AddRequestNotes';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AddAlertReference1764547200000,
   AddLifecycleWebhooks1764633600000,
   CreateNotifications1764720000000,
+  AddRequestNotes1764806400000,
 ];

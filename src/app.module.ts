@@ -28,6 +28,7 @@ import { SlaModule } from './modules/sla/sla.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { LifecycleWebhooksModule } from './modules/lifecycle-webhooks/lifecycle-webhooks.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
+import { ImportsModule } from './modules/imports/imports.module';
 import { ReportsModule } from './modules/reports/reports.module';
 import { ConsoleModule } from './modules/console/console.module';
 
@@ -108,6 +109,7 @@ export class AppModule {
         WebhooksModule,
         LifecycleWebhooksModule,
         NotificationsModule,
+        ImportsModule,
         ReportsModule,
         ConsoleModule,
       ],

@@ -13,6 +13,8 @@ import { MetricsService } from './modules/metrics/metrics.service';
 import openApiMetadata from './metadata';
 import { setupConsole } from './modules/console/console-setup';
 import fastifyCompress from '@fastify/compress';
+import fastifyMultipart from '@fastify/multipart';
+import { MAX_IMPORT_BYTES } from './modules/imports/sheet-reader';
 import {
   clientErrorHandler,
   MAX_URL_LENGTH,
@@ -57,6 +59,10 @@ export async function createApp(
   // Field links are slow: pages, assets and large JSON go out compressed to clients that ask.
   // Server-sent event streams are never compressed (the plugin skips text/event-stream).
   await app.register(fastifyCompress as never, { encodings: ['br', 'gzip'], threshold: 1024 });
+  // Spreadsheet uploads: one file, read only where a route asks for it (UploadGuard).
+  await app.register(fastifyMultipart as never, {
+    limits: { fileSize: MAX_IMPORT_BYTES, files: 1, fields: 10, parts: 11 },
+  });
   await setupConsole(app);
   app.useGlobalPipes(new LifelineValidationPipe());
 

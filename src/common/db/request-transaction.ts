@@ -57,6 +57,15 @@ export class RequestTransactions implements OnModuleInit {
   }
 
   /**
+   * Runs `fn` so that everything it writes commits together or not at all: inside the
+   * transaction already open for this request (an Idempotency-Key's), or in one of its own.
+   */
+  atomically<T>(fn: () => Promise<T>): Promise<T> {
+    if (scopes.getStore()?.open) return fn();
+    return this.transaction('SELECT 1', async ({ join }) => ({ value: await join(fn) }));
+  }
+
+  /**
    * Runs `body` in one transaction, committed when it returns and rolled back if it throws.
    * `opening` is sent with the BEGIN and `body` gets its rows; the `closing` statement `body`
    * returns is sent with the COMMIT: one round trip each (simple queries, so their values

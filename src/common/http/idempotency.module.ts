@@ -11,6 +11,6 @@ import { IdempotencyRepository } from './idempotency.repository';
     RequestTransactions,
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
-  exports: [IdempotencyRepository],
+  exports: [IdempotencyRepository, RequestTransactions],
 })
 export class IdempotencyModule {}

@@ -36,6 +36,11 @@ export class ItemsRepository {
     return rows[0];
   }
 
+  /** Every item's code and name: the catalogue an import matches its rows against. */
+  catalogue(): Promise<{ code: string; name: string }[]> {
+    return this.dataSource.query(`SELECT code, name FROM items ORDER BY code`);
+  }
+
   async findByCode(code: string): Promise<ItemRow | undefined> {
     const rows: ItemRow[] = await this.dataSource.query(`SELECT * FROM items WHERE code = $1`, [
       code,

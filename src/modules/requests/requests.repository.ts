@@ -15,6 +15,7 @@ export interface RequestRow {
   status: string;
   received_at: Date;
   needed_by: Date | null;
+  notes: string | null;
   first_dispatch_at: Date | null;
   delivered_at: Date | null;
   decision_reason: string | null;
@@ -65,6 +66,7 @@ export class RequestsRepository {
       | 'kind'
       | 'received_at'
       | 'needed_by'
+      | 'notes'
     >,
     lines: { itemId: string; quantity: number }[],
     by: string,
@@ -73,10 +75,10 @@ export class RequestsRepository {
     const [row] = await manager.query(
       `WITH r AS (
          INSERT INTO requests (reference, recipient_country, organisation, destination, priority, kind,
-                               received_at, needed_by, created_by, updated_by)
+                               received_at, needed_by, created_by, updated_by, notes)
          VALUES ('REQ-' || to_char($6::timestamptz AT TIME ZONE 'UTC', 'YYYY') || '-' ||
                  ${nextReferenceNumber('request_reference_seq')},
-                 $1, $2, $3, $4, $5, $6, $7, $8, $8)
+                 $1, $2, $3, $4, $5, $6, $7, $8, $8, $11)
          RETURNING id),
        lines AS (
          INSERT INTO request_lines (request_id, line_no, item_id, quantity)
@@ -94,6 +96,7 @@ export class RequestsRepository {
         by,
         lines.map((l) => l.itemId),
         lines.map((l) => l.quantity),
+        r.notes,
       ],
     );
     return row.id;

@@ -74,6 +74,12 @@ export class CreateRequestDto {
   @IsDate()
   neededBy?: Date;
 
+  /** What the requester wrote beside the request. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
+  notes?: string;
+
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
   @ValidateNested({ each: true })
@@ -140,6 +146,7 @@ export class RequestResponseDto {
   status: string;
   receivedAt: string;
   neededBy: string | null;
+  notes: string | null;
   /** When the first goods of this request left their origin (stops the 96-hour clock). */
   firstDispatchAt: string | null;
   deliveredAt: string | null;
