@@ -1,3 +1,9 @@
+import {
+  EXPORT_PAGE,
+  type ExportColumn,
+  exportFormat,
+  streamExport,
+} from '../../common/http/list-export';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -16,6 +22,25 @@ import {
   ListAlertsDto,
   mapAlert,
 } from './dto/alert.dto';
+
+const ALERT_COLUMNS: ExportColumn<AlertResponseDto>[] = [
+  { header: 'reference', value: (a) => a.reference },
+  { header: 'kind', value: (a) => a.kind },
+  { header: 'state', value: (a) => a.state },
+  { header: 'severity', value: (a) => a.severity },
+  { header: 'title', value: (a) => a.title },
+  { header: 'country', value: (a) => a.country },
+  { header: 'carrierId', value: (a) => a.carrierId },
+  { header: 'causeAt', value: (a) => new Date(a.causeAt).toISOString() },
+  { header: 'raisedAt', value: (a) => new Date(a.raisedAt).toISOString() },
+  {
+    header: 'acknowledgedAt',
+    value: (a) => a.acknowledgedAt && new Date(a.acknowledgedAt).toISOString(),
+  },
+  { header: 'resolvedAt', value: (a) => a.resolvedAt && new Date(a.resolvedAt).toISOString() },
+  { header: 'resolution', value: (a) => a.resolution },
+  { header: 'id', value: (a) => a.id },
+];
 
 @ApiTags('alerts')
 @Controller('alerts')
@@ -63,6 +88,22 @@ export class AlertsController {
       format: (alert) =>
         `id: ${streamId(alert)}\nevent: alert\ndata: ${JSON.stringify(mapAlert(alert))}\n\n`,
     });
+  }
+
+  /** The list, with the same filters and scope, as CSV or XLSX (`export.csv`, `export.xlsx`), streamed. */
+  @Get('export.:format')
+  @Roles('coordinator', 'operator', 'viewer', 'carrier')
+  @ApiOkResponse({ description: 'text/csv or an XLSX workbook' })
+  async export(
+    @Param('format') format: string,
+    @Query() q: ListAlertsDto,
+    @CurrentPrincipal() by: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { limit: _limit, cursor: _cursor, ...filter } = q;
+    await streamExport(reply, exportFormat(format), 'alerts', ALERT_COLUMNS, (cursor) =>
+      this.alerts.list(EXPORT_PAGE, filter, by, cursor),
+    );
   }
 
   @Get(':id')

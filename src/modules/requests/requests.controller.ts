@@ -1,4 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  EXPORT_PAGE,
+  type ExportColumn,
+  exportFormat,
+  streamExport,
+} from '../../common/http/list-export';
+import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -21,6 +28,23 @@ import {
 import { RequestsService } from './requests.service';
 
 const READERS = ['coordinator', 'operator', 'viewer'] as const;
+
+const REQUEST_COLUMNS: ExportColumn<RequestResponseDto>[] = [
+  { header: 'reference', value: (r) => r.reference },
+  { header: 'status', value: (r) => r.status },
+  { header: 'recipientCountry', value: (r) => r.recipientCountry },
+  { header: 'organisation', value: (r) => r.organisation },
+  { header: 'destination', value: (r) => r.destination },
+  { header: 'priority', value: (r) => r.priority },
+  { header: 'kind', value: (r) => r.kind },
+  { header: 'receivedAt', value: (r) => r.receivedAt },
+  { header: 'neededBy', value: (r) => r.neededBy },
+  { header: 'firstDispatchAt', value: (r) => r.firstDispatchAt },
+  { header: 'deliveredAt', value: (r) => r.deliveredAt },
+  { header: 'lines', value: (r) => r.lines.length },
+  { header: 'notes', value: (r) => r.notes },
+  { header: 'id', value: (r) => r.id },
+];
 
 @ApiTags('requests')
 @Controller('requests')
@@ -50,6 +74,24 @@ export class RequestsController {
   list(@Query() q: ListRequestsDto): Promise<RequestPageDto> {
     const { limit, cursor, ...filter } = q;
     return this.requests.list(limit, filter, cursor);
+  }
+
+  /**
+   * The list, with the same filters, as CSV or XLSX (`export.csv`, `export.xlsx`), streamed:
+   * every matching request, one row each.
+   */
+  @Get('export.:format')
+  @Roles(...READERS)
+  @ApiOkResponse({ description: 'text/csv or an XLSX workbook' })
+  async export(
+    @Param('format') format: string,
+    @Query() q: ListRequestsDto,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { limit: _limit, cursor: _cursor, ...filter } = q;
+    await streamExport(reply, exportFormat(format), 'requests', REQUEST_COLUMNS, (cursor) =>
+      this.requests.list(EXPORT_PAGE, filter, cursor),
+    );
   }
 
   @Get(':id')

@@ -1,4 +1,10 @@
 import {
+  EXPORT_PAGE,
+  type ExportColumn,
+  exportFormat,
+  streamExport,
+} from '../../common/http/list-export';
+import {
   Body,
   Controller,
   Get,
@@ -42,6 +48,24 @@ import { mapEvent } from './shipment-mappers';
 import { ShipmentsService } from './shipments.service';
 
 const READERS = ['coordinator', 'operator', 'viewer', 'carrier'] as const;
+
+const SHIPMENT_COLUMNS: ExportColumn<ShipmentResponseDto>[] = [
+  { header: 'reference', value: (s) => s.reference },
+  { header: 'status', value: (s) => s.status },
+  { header: 'carrierId', value: (s) => s.carrierId },
+  { header: 'mode', value: (s) => s.mode },
+  { header: 'origin', value: (s) => s.origin },
+  { header: 'destination', value: (s) => s.destination },
+  { header: 'destinationCountry', value: (s) => s.destinationCountry },
+  { header: 'trackingReference', value: (s) => s.trackingReference },
+  { header: 'plannedDepartureAt', value: (s) => s.plannedDepartureAt },
+  { header: 'dispatchedAt', value: (s) => s.dispatchedAt },
+  { header: 'estimatedArrivalAt', value: (s) => s.estimatedArrivalAt },
+  { header: 'deliveredAt', value: (s) => s.deliveredAt },
+  { header: 'lastEventAt', value: (s) => s.lastEventAt },
+  { header: 'items', value: (s) => s.items.length },
+  { header: 'id', value: (s) => s.id },
+];
 
 @ApiTags('shipments')
 @Controller('shipments')
@@ -87,6 +111,22 @@ export class ShipmentsController {
   }
 
   /** With items, legs and the full status history. */
+  /** The list, with the same filters and scope, as CSV or XLSX (`export.csv`, `export.xlsx`), streamed. */
+  @Get('export.:format')
+  @Roles(...READERS)
+  @ApiOkResponse({ description: 'text/csv or an XLSX workbook' })
+  async export(
+    @Param('format') format: string,
+    @Query() q: ListShipmentsDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { limit: _limit, cursor: _cursor, ...filter } = q;
+    await streamExport(reply, exportFormat(format), 'shipments', SHIPMENT_COLUMNS, (cursor) =>
+      this.shipments.list(EXPORT_PAGE, filter, principal, cursor),
+    );
+  }
+
   @Get(':id')
   @Roles(...READERS)
   @ApiOkResponse({ type: ShipmentResponseDto })
