@@ -29,6 +29,7 @@ import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { LifecycleWebhooksModule } from './modules/lifecycle-webhooks/lifecycle-webhooks.module';
 import { NotificationsModule } from './modules/notifications/notifications.module';
 import { ImportsModule } from './modules/imports/imports.module';
+import { DocumentsModule } from './modules/documents/documents.module';
 import { ReportsModule } from './modules/reports/reports.module';
 import { ConsoleModule } from './modules/console/console.module';
 
@@ -110,6 +111,7 @@ export class AppModule {
         LifecycleWebhooksModule,
         NotificationsModule,
         ImportsModule,
+        DocumentsModule,
         ReportsModule,
         ConsoleModule,
       ],
