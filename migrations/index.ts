@@ -9,6 +9,7 @@ import { AddAlertReference1764547200000 } from './1764547200000-AddAlertReferenc
 import { AddLifecycleWebhooks1764633600000 } from './1764633600000-AddLifecycleWebhooks';
 import { CreateNotifications1764720000000 } from './1764720000000-CreateNotifications';
 import { AddRequestNotes1764806400000 } from './1764806400000-AddRequestNotes';
+import { AddShipmentPhysicalFacts1764892800000 } from './1764892800000-AddShipmentPhysicalFacts';
 
 /** Every migration, in order. Tests load these classes; the app loads the compiled files. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AddLifecycleWebhooks1764633600000,
   CreateNotifications1764720000000,
   AddRequestNotes1764806400000,
+  AddShipmentPhysicalFacts1764892800000,
 ];

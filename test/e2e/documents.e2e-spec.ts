@@ -44,6 +44,11 @@ describe('shipment documents as PDF', () => {
       [{ orderLineId: order.lines[0].id, quantity: 12_000 }],
       {
         destination: 'SOMGQ',
+        packages: 120,
+        packageMarks: ['SO-001', 'SO-002'],
+        grossWeightKg: 2350.5,
+        volumeM3: 14.2,
+        declaredValue: { amount: 48000, currency: 'USD' },
       },
     )) as typeof shipment;
   });
@@ -90,6 +95,44 @@ describe('shipment documents as PDF', () => {
     expect(certificate).toContain('Donation certificate');
     expect(certificate).toContain('Respirator N95');
     expect(certificate).toContain('12,000');
+    expect(certificate).toContain('2,350.5 kg');
+    expect(certificate).toContain('14.2 m³');
+    expect(certificate).toContain('$48,000.00');
+    expect(packing).toContain('SO-001, SO-002');
+  });
+
+  it('keeps a shipment’s physical facts, and refuses a currency that is not ISO 4217', async () => {
+    const res = await t.http.get(`/api/v1/shipments/${shipment.id}`).set(bearer(t.adminKey));
+    expect(res.body).toMatchObject({
+      packages: 120,
+      packageMarks: ['SO-001', 'SO-002'],
+      grossWeightKg: 2350.5,
+      volumeM3: 14.2,
+      declaredValue: { amount: 48000, currency: 'USD' },
+    });
+    const bad = await t.http
+      .post('/api/v1/shipments')
+      .set(bearer(t.adminKey))
+      .send({
+        carrierId: res.body.carrierId,
+        mode: 'air_charter',
+        origin: 'CNCAN',
+        destination: 'SOMGQ',
+        trackingReference: 'BAD-CURRENCY',
+        items: [
+          {
+            orderLineId: res.body.items[0].orderLineId,
+            quantity: 1,
+            lot: 'L1',
+            expiresOn: '2030-01-01',
+          },
+        ],
+        declaredValue: { amount: 10, currency: 'XYZ' },
+      });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual([
+      'declaredValue.currency',
+    ]);
   });
 
   it('refuses an unknown document with problem+json', async () => {

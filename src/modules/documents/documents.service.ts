@@ -33,6 +33,10 @@ export class DocumentsService {
       [shipment.carrierId, ...shipment.legs.flatMap((l) => (l.carrierId ? [l.carrierId] : []))],
     );
     const w = documentWords(locale);
+    const unit = (value: number, name: string) =>
+      new Intl.NumberFormat(locale, { style: 'unit', unit: name, maximumFractionDigits: 3 }).format(
+        value,
+      );
     const tr = translator(locale);
     const pdf = new PdfWriter(tr.dir === 'rtl');
     const title = w(
@@ -72,7 +76,30 @@ export class DocumentsService {
       [w('route'), `${shipment.origin} – ${shipment.destination}`],
       [w('requests'), [...new Set(consignees.map((c) => c.request_reference))].join(', ')],
       [w('orders'), [...new Set(consignees.map((c) => c.order_reference))].join(', ')],
+      [w('packages'), shipment.packages === null ? '' : tr.number(shipment.packages)],
+      [
+        w('grossWeight'),
+        shipment.grossWeightKg === null ? '' : unit(shipment.grossWeightKg, 'kilogram'),
+      ],
+      [w('volume'), shipment.volumeM3 === null ? '' : `${tr.number(shipment.volumeM3, 3)} m³`],
+      [
+        w('declaredValue'),
+        shipment.declaredValue
+          ? new Intl.NumberFormat(locale, {
+              style: 'currency',
+              currency: shipment.declaredValue.currency,
+            }).format(shipment.declaredValue.amount)
+          : '',
+      ],
     ];
+    if (kind === 'packing-list' && shipment.packageMarks.length > 0) {
+      const marks = shipment.packageMarks;
+      facts.push([
+        w('marks'),
+        marks.slice(0, 12).join(', ') +
+          (marks.length > 12 ? ` … (+${tr.number(marks.length - 12)})` : ''),
+      ]);
+    }
     for (const [label, value] of facts) {
       pdf.line(`${label}:`, { bold: true, size: 9, width: 130 });
       pdf.line(value || w('none'), { size: 9, x: 130, width: pdf.width - 130 });

@@ -51,6 +51,14 @@ export function mapShipment(
     plannedDepartureAt: iso(row.planned_departure_at),
     estimatedArrivalAt: iso(row.estimated_arrival_at),
     notes: row.notes,
+    packages: row.packages,
+    packageMarks: row.package_marks ?? [],
+    grossWeightKg: row.gross_weight_kg === null ? null : Number(row.gross_weight_kg),
+    volumeM3: row.volume_m3 === null ? null : Number(row.volume_m3),
+    declaredValue:
+      row.declared_value === null
+        ? null
+        : { amount: Number(row.declared_value), currency: row.currency! },
     version: row.version,
     createdAt: row.created_at.toISOString(),
     createdBy: row.created_by,

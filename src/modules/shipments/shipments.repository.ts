@@ -20,6 +20,13 @@ export interface ShipmentRow {
   planned_departure_at: Date | null;
   estimated_arrival_at: Date | null;
   notes: string | null;
+  packages: number | null;
+  package_marks: string[] | null;
+  /** numeric: node-postgres gives it as text. */
+  gross_weight_kg: string | null;
+  volume_m3: string | null;
+  declared_value: string | null;
+  currency: string | null;
   version: number;
   created_at: Date;
   created_by: string;
@@ -175,15 +182,22 @@ export class ShipmentsRepository {
       plannedDepartureAt: Date | null;
       estimatedArrivalAt: Date | null;
       notes: string | null;
+      packages: number | null;
+      packageMarks: string[] | null;
+      grossWeightKg: number | null;
+      volumeM3: number | null;
+      declaredValue: number | null;
+      currency: string | null;
     },
     by: string,
   ): Promise<string | undefined> {
     const rows: { id: string }[] = await manager.query(
       `INSERT INTO shipments (reference, carrier_id, mode, origin, destination, destination_country,
                               tracking_reference, planned_departure_at, estimated_arrival_at, notes,
-                              created_by, updated_by)
+                              created_by, updated_by, packages, package_marks, gross_weight_kg,
+                              volume_m3, declared_value, currency)
        VALUES ('SHP-' || ${nextReferenceNumber('shipment_reference_seq')},
-               $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+               $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (carrier_id, tracking_reference) DO NOTHING RETURNING id`,
       [
         s.carrierId,
@@ -196,6 +210,12 @@ export class ShipmentsRepository {
         s.estimatedArrivalAt,
         s.notes,
         by,
+        s.packages,
+        s.packageMarks,
+        s.grossWeightKg,
+        s.volumeM3,
+        s.declaredValue,
+        s.currency,
       ],
     );
     return rows[0]?.id;

@@ -86,6 +86,12 @@ export class ShipmentsService {
           );
         }
       });
+      if (dto.packageMarks && dto.packageMarks.length > (dto.packages ?? dto.packageMarks.length)) {
+        throw fieldError(
+          'packageMarks',
+          `${dto.packageMarks.length} marks for ${dto.packages} packages: at most one per package`,
+        );
+      }
       const shipmentId = await this.shipments.insert(
         manager,
         {
@@ -98,6 +104,12 @@ export class ShipmentsService {
           plannedDepartureAt: dto.plannedDepartureAt ?? null,
           estimatedArrivalAt: dto.estimatedArrivalAt ?? null,
           notes: dto.notes ?? null,
+          packages: dto.packages ?? null,
+          packageMarks: dto.packageMarks ?? null,
+          grossWeightKg: dto.grossWeightKg ?? null,
+          volumeM3: dto.volumeM3 ?? null,
+          declaredValue: dto.declaredValue?.amount ?? null,
+          currency: dto.declaredValue?.currency ?? null,
         },
         by.keyId,
       );

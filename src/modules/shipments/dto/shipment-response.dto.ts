@@ -62,6 +62,11 @@ export class ShipmentResponseDto {
   plannedDepartureAt: string | null;
   estimatedArrivalAt: string | null;
   notes: string | null;
+  packages: number | null;
+  packageMarks: string[];
+  grossWeightKg: number | null;
+  volumeM3: number | null;
+  declaredValue: { amount: number; currency: string } | null;
   /** Also in the ETag header; send it as If-Match to PATCH. */
   version: number;
   createdAt: string;

@@ -6,6 +6,7 @@ import {
   IsDate,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -13,6 +14,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '../../../common/http/pagination';
@@ -89,6 +91,27 @@ export class LegInputDto {
   arrival?: LegTimesDto;
 }
 
+/** ISO 4217 currency codes, as the runtime's ICU data (kept current with Node) knows them. */
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+export class DeclaredValueDto {
+  /** @example 48000 */
+  @IsNumber({ maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1e13)
+  amount: number;
+
+  /** ISO 4217. @example "USD" */
+  @ValidateBy({
+    name: 'isCurrency',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && CURRENCIES.has(value),
+      defaultMessage: (args) => `currency ${JSON.stringify(args?.value)} is not an ISO 4217 code`,
+    },
+  })
+  currency: string;
+}
+
 export class CreateShipmentDto {
   @IsUUID()
   carrierId: string;
@@ -133,6 +156,39 @@ export class CreateShipmentDto {
   @ValidateNested({ each: true })
   @Type(() => ShipmentItemInputDto)
   items: ShipmentItemInputDto[];
+
+  /** Packages (cartons, pallets) making up the shipment. @example 120 */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  packages?: number;
+
+  /** Each package's marks, when they are known (as many as packages at most). */
+  @IsOptional()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  @Length(1, 100, { each: true })
+  packageMarks?: string[];
+
+  /** Gross weight in kilograms. @example 2350.5 */
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1e9)
+  grossWeightKg?: number;
+
+  /** Volume in cubic metres. @example 14.2 */
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 3, allowNaN: false, allowInfinity: false })
+  @Min(0.001)
+  @Max(1e9)
+  volumeM3?: number;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DeclaredValueDto)
+  declaredValue?: DeclaredValueDto;
 
   /** For multimodal routes, in order (a charter to a hub, then trucks). */
   @IsOptional()
