@@ -33,6 +33,8 @@ export class DocumentsService {
       [shipment.carrierId, ...shipment.legs.flatMap((l) => (l.carrierId ? [l.carrierId] : []))],
     );
     const w = documentWords(locale);
+    // Codes, amounts and units read left to right, whole, even in an Arabic document.
+    const ltr = (text: string) => (tr.dir === 'rtl' && text ? `\u2066${text}\u2069` : text);
     const unit = (value: number, name: string) =>
       new Intl.NumberFormat(locale, { style: 'unit', unit: name, maximumFractionDigits: 3 }).format(
         value,
@@ -81,14 +83,16 @@ export class DocumentsService {
         w('grossWeight'),
         shipment.grossWeightKg === null ? '' : unit(shipment.grossWeightKg, 'kilogram'),
       ],
-      [w('volume'), shipment.volumeM3 === null ? '' : `${tr.number(shipment.volumeM3, 3)} m³`],
+      [w('volume'), shipment.volumeM3 === null ? '' : ltr(`${tr.number(shipment.volumeM3, 3)} m³`)],
       [
         w('declaredValue'),
         shipment.declaredValue
-          ? new Intl.NumberFormat(locale, {
-              style: 'currency',
-              currency: shipment.declaredValue.currency,
-            }).format(shipment.declaredValue.amount)
+          ? ltr(
+              new Intl.NumberFormat(locale, {
+                style: 'currency',
+                currency: shipment.declaredValue.currency,
+              }).format(shipment.declaredValue.amount),
+            )
           : '',
       ],
     ];

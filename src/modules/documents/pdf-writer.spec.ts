@@ -16,6 +16,13 @@ describe('bidi runs for PDF lines', () => {
     ]);
   });
 
+  it('keeps a left-to-right isolate whole inside right-to-left text', () => {
+    expect(visualRuns('القيمة: \u2066US$ 48,000.00\u2069', true)).toEqual([
+      { text: 'US$ 48,000.00', rtl: false },
+      { text: 'القيمة: ', rtl: true },
+    ]);
+  });
+
   it('mirrors brackets inside right-to-left text and drops direction marks', () => {
     const [run] = visualRuns('استلمها (الاسم)\u200f', true);
     expect(run).toEqual({ text: 'استلمها )الاسم(', rtl: true });

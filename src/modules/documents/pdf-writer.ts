@@ -26,7 +26,13 @@ export function visualRuns(raw: string, rtl: boolean): { text: string; rtl: bool
     } else runs.push({ text: '', rtl: runRtl, from: index, to: index });
   }
   // Each run in logical order: the font's layout puts a right-to-left run right to left.
-  return runs.map((r) => ({ text: text.slice(r.from, r.to + 1), rtl: r.rtl }));
+  // Isolates (LRI ... PDI) shaped the order; the font has no glyph for them.
+  return runs
+    .map((r) => ({
+      text: text.slice(r.from, r.to + 1).replace(/[\u2066-\u2069]/g, ''),
+      rtl: r.rtl,
+    }))
+    .filter((r) => r.text !== '');
 }
 
 export interface Column {
