@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestj
 import { IsIn, IsOptional } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from '../../common/errors/domain-error';
-import { ProblemDto } from '../../common/http/problem.dto';
+import { ApiValidationResponses, ProblemDto } from '../../common/http/problem.dto';
 import { uuidParam } from '../../common/http/uuid-param.pipe';
 import { CurrentPrincipal, Roles } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
@@ -19,6 +19,7 @@ export class DocumentQueryDto {
 
 @ApiTags('shipments')
 @Controller('shipments/:id/documents')
+@ApiValidationResponses()
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
 
