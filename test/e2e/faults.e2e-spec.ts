@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { eventually } from '../helpers/app';
-import { spawnEntry, type Spawned } from '../helpers/process';
-import { freePort } from '../helpers/redis-server';
+import { serviceEnv, type Spawned, startApi } from '../helpers/process';
 
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 const dbName = new URL(process.env.DATABASE_URL!).pathname.slice(1);
@@ -41,23 +40,7 @@ describe('faults a client can rely on', () => {
 
   beforeAll(async () => {
     await admin.connect();
-    const port = await freePort();
-    api = spawnEntry('main', {
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      QUEUE_PREFIX: process.env.QUEUE_PREFIX!,
-      ADMIN_API_KEY: ADMIN,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WORKERS: 'off',
-      DB_MIGRATE_ON_START: 'false',
-    });
-    base = `http://127.0.0.1:${port}`;
-    await eventually(
-      async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok,
-      30_000,
-      'the API',
-    );
+    ({ api, base } = await startApi(serviceEnv({ ADMIN_API_KEY: ADMIN, WORKERS: 'off' })));
   });
   afterAll(async () => {
     await admin.query(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);

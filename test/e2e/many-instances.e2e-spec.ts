@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { eventually } from '../helpers/app';
-import { spawnEntry, type Spawned } from '../helpers/process';
-import { freePort } from '../helpers/redis-server';
+import { serviceEnv, spawnEntry, type Spawned, startApi } from '../helpers/process';
 import { SmtpCatcher } from '../helpers/smtp-catcher';
 import { Receiver } from '../helpers/webhook-receiver';
 
@@ -20,17 +19,14 @@ describe('two APIs and two workers on one database', () => {
   const apis: string[] = [];
   let db: Client;
 
-  const env = (extra: Record<string, string>) => ({
-    DATABASE_URL: process.env.DATABASE_URL!,
-    REDIS_URL: process.env.REDIS_URL!,
-    QUEUE_PREFIX: process.env.QUEUE_PREFIX!,
-    ADMIN_API_KEY: ADMIN,
-    DB_MIGRATE_ON_START: 'false',
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    SMTP_URL: smtp.url,
-    ...extra,
-  });
+  const env = (extra: Record<string, string>) =>
+    serviceEnv({
+      ADMIN_API_KEY: ADMIN,
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      SMTP_URL: smtp.url,
+      ...extra,
+    });
 
   async function call(base: string, method: string, path: string, body?: object): Promise<any> {
     const res = await fetch(`${base}${path}`, {
@@ -49,22 +45,14 @@ describe('two APIs and two workers on one database', () => {
     await receiver.start();
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
+    const workers = [spawnEntry('worker', env({})), spawnEntry('worker', env({}))];
     for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      processes.push(
-        spawnEntry('main', env({ PORT: String(port), HOST: '127.0.0.1', WORKERS: 'off' })),
-      );
-      apis.push(`http://127.0.0.1:${port}`);
-      processes.push(spawnEntry('worker', env({})));
+      const { api, base } = await startApi(env({ WORKERS: 'off' }));
+      processes.push(api);
+      apis.push(base);
     }
-    for (const base of apis) {
-      await eventually(
-        async () => (await fetch(`${base}/health/ready`).catch(() => null))?.ok,
-        30_000,
-        'an API',
-      );
-    }
-    for (const worker of [processes[1], processes[3]]) {
+    processes.push(...workers);
+    for (const worker of workers) {
       await eventually(
         async () => worker.output().includes('Lifeline workers running'),
         30_000,

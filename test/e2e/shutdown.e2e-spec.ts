@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
-import { eventually } from '../helpers/app';
-import { spawnEntry, type Spawned } from '../helpers/process';
-import { freePort } from '../helpers/redis-server';
+
+import { serviceEnv, type Spawned, startApi } from '../helpers/process';
 
 const ADMIN = `admin-${randomBytes(16).toString('hex')}`;
 
@@ -49,23 +48,9 @@ describe('the API on SIGTERM', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
-    api = spawnEntry('main', {
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      QUEUE_PREFIX: process.env.QUEUE_PREFIX!,
-      ADMIN_API_KEY: ADMIN,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WORKERS: 'on',
-      DB_MIGRATE_ON_START: 'false',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    });
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.ok,
-      30_000,
-      'the API',
-    );
+    ({ api, port } = await startApi(
+      serviceEnv({ ADMIN_API_KEY: ADMIN, WORKERS: 'on', RATE_LIMIT_PER_MINUTE: '1000000' }),
+    ));
   });
   afterAll(async () => {
     if (api.child.exitCode === null && api.child.signalCode === null) api.child.kill('SIGKILL');

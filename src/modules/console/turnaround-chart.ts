@@ -1,4 +1,4 @@
-import { escapeXml } from './world-map';
+import { escapeXml } from '../../common/escape-markup';
 
 export interface ChartRow {
   label: string;

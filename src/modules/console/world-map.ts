@@ -1,3 +1,4 @@
+import { escapeXml } from '../../common/escape-markup';
 import { readFileSync } from 'node:fs';
 import { geoEqualEarth, geoPath } from 'd3-geo';
 import type { FeatureCollection, Geometry } from 'geojson';
@@ -62,12 +63,5 @@ export function worldMapSvg(
   return (
     `<svg class="world-map" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(words.title)}" xmlns="http://www.w3.org/2000/svg">` +
     `${paths.join('')}</svg>`
-  );
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(
-    /[<>&"']/g,
-    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 }

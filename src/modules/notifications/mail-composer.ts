@@ -1,3 +1,4 @@
+import { escapeXml } from '../../common/escape-markup';
 import type { AlertKind } from '../../common/vocabulary/alert-vocabulary';
 
 /** What a message about an alert says, fixed when it is decided. */
@@ -47,13 +48,6 @@ export function spanText(seconds: number): string {
 
 function utc(at: Date): string {
   return `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 }
 
 /** The console page of what the alert is about. */
@@ -136,14 +130,14 @@ function render(
   const rows = facts
     .map(
       ([k, v]) =>
-        `<tr><th align="left" style="padding:2px 12px 2px 0;color:#555">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`,
+        `<tr><th align="left" style="padding:2px 12px 2px 0;color:#555">${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`,
     )
     .join('');
   const html =
     `<!doctype html><html><body style="font-family:sans-serif;font-size:14px;color:#1b2330">` +
-    `<p>${escapeHtml(lead)}</p><table>${rows}</table>` +
-    `<p><a href="${escapeHtml(link)}">Open it in Lifeline</a></p>` +
-    `<p style="color:#777;font-size:12px">${escapeHtml(footer)}</p></body></html>`;
+    `<p>${escapeXml(lead)}</p><table>${rows}</table>` +
+    `<p><a href="${escapeXml(link)}">Open it in Lifeline</a></p>` +
+    `<p style="color:#777;font-size:12px">${escapeXml(footer)}</p></body></html>`;
   return { subject, text, html };
 }
 
@@ -247,14 +241,14 @@ export function digestMail(digest: DigestFacts, publicUrl: string): MailContent 
   ].join('\n');
   const html =
     `<!doctype html><html><body style="font-family:sans-serif;font-size:14px;color:#1b2330">` +
-    `<p><strong>${escapeHtml(subject)}</strong></p>` +
+    `<p><strong>${escapeXml(subject)}</strong></p>` +
     sections
       .map(
         (s) =>
-          `<h3 style="font-size:15px;margin:16px 0 4px">${escapeHtml(s.title)}</h3><ul>${s.lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`,
+          `<h3 style="font-size:15px;margin:16px 0 4px">${escapeXml(s.title)}</h3><ul>${s.lines.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`,
       )
       .join('') +
-    `<p><a href="${escapeHtml(link)}">Open the board</a></p>` +
-    `<p style="color:#777;font-size:12px">${escapeHtml(FOOTER(digest.rule))}</p></body></html>`;
+    `<p><a href="${escapeXml(link)}">Open the board</a></p>` +
+    `<p style="color:#777;font-size:12px">${escapeXml(FOOTER(digest.rule))}</p></body></html>`;
   return { subject, text, html };
 }
