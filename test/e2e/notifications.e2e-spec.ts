@@ -407,7 +407,7 @@ describe('alerts that reach a person by email', () => {
     const digests = smtp.to(desk).filter((m) => m.subject.startsWith('Lifeline digest'));
     expect(digests).toHaveLength(1);
     expect(digests[0].subject).toBe(
-      'Lifeline digest 2031-01-15: 1 open breaches, 0 at risk, 0 open exceptions',
+      'Lifeline digest 2031-01-15: 1 open breach, 0 at risk, 0 open exceptions',
     );
     expect(digests[0].text).toContain('SLA compliance, last 24 hours');
     time.at = new Date();

@@ -114,7 +114,7 @@ describe('email messages about alerts', () => {
       'https://x',
     );
     expect(mail.subject).toBe(
-      'Lifeline digest 2020-04-02: 1 open breaches, 0 at risk, 0 open exceptions',
+      'Lifeline digest 2020-04-02: 1 open breach, 0 at risk, 0 open exceptions',
     );
     expect(mail.text).toContain('  - REQ-1 missed its target (since 2020-04-02 08:00 UTC)');
     expect(mail.text).toContain('  - 75.0 % (3 of 4 met)');

@@ -102,7 +102,10 @@ function describe(alert: AlertFacts, now: Date): { subject: string; facts: [stri
       tail = `, ${d.exceptionReason.replaceAll('_', ' ')}`;
     else if (typeof d.status === 'string') tail = `, ${d.status.replaceAll('_', ' ')}`;
   }
-  facts.push(['Since', utc(alert.causeAt)]);
+  // An SLA alert's deadline already says since when.
+  if (!facts.some(([k, v]) => k === 'Deadline' && v === utc(alert.causeAt))) {
+    facts.push(['Since', utc(alert.causeAt)]);
+  }
   if (alert.countryName) facts.push(['Country', alert.countryName]);
   if (alert.carrierName) facts.push(['Carrier', alert.carrierName]);
   facts.push(['Severity', alert.severity]);
@@ -130,12 +133,12 @@ function render(
   const rows = facts
     .map(
       ([k, v]) =>
-        `<tr><th align="left" style="padding:2px 12px 2px 0;color:#555">${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`,
+        `<tr><th align="left" valign="top" style="padding:3px 12px 3px 0;color:#555;white-space:nowrap">${escapeXml(k)}</th><td style="padding:3px 0">${escapeXml(v)}</td></tr>`,
     )
     .join('');
   const html =
-    `<!doctype html><html><body style="font-family:sans-serif;font-size:14px;color:#1b2330">` +
-    `<p>${escapeXml(lead)}</p><table>${rows}</table>` +
+    `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head><body style="font-family:sans-serif;font-size:14px;color:#1b2330;margin:16px">` +
+    `<p style="font-size:16px;font-weight:bold">${escapeXml(lead)}</p><table>${rows}</table>` +
     `<p><a href="${escapeXml(link)}">Open it in Lifeline</a></p>` +
     `<p style="color:#777;font-size:12px">${escapeXml(footer)}</p></body></html>`;
   return { subject, text, html };
@@ -206,7 +209,10 @@ export function digestMail(digest: DigestFacts, publicUrl: string): MailContent 
     total === 0
       ? 'no clock stopped'
       : `${((digest.stopped.met / total) * 100).toFixed(1)} % (${digest.stopped.met} of ${total} met)`;
-  const subject = `Lifeline digest ${digest.day}: ${digest.openBreaches.length} open breaches, ${digest.atRisk.length} at risk, ${digest.openExceptions.length} open exceptions`;
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const subject =
+    `Lifeline digest ${digest.day}: ${count(digest.openBreaches.length, 'open breach', 'open breaches')}, ` +
+    `${digest.atRisk.length} at risk, ${count(digest.openExceptions.length, 'open exception', 'open exceptions')}`;
   const section = (title: string, lines: string[]) => {
     const shown = lines.slice(0, LIST_LIMIT);
     const more = lines.length > LIST_LIMIT ? [`... and ${lines.length - LIST_LIMIT} more`] : [];
@@ -240,7 +246,7 @@ export function digestMail(digest: DigestFacts, publicUrl: string): MailContent 
     '',
   ].join('\n');
   const html =
-    `<!doctype html><html><body style="font-family:sans-serif;font-size:14px;color:#1b2330">` +
+    `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head><body style="font-family:sans-serif;font-size:14px;color:#1b2330;margin:16px">` +
     `<p><strong>${escapeXml(subject)}</strong></p>` +
     sections
       .map(
